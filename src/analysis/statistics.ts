@@ -1,0 +1,92 @@
+import type { StatisticRow } from "../domain/types.js";
+import type { DayEnergy } from "./hourly.js";
+
+/** An hourly value with its running sum, in the store's unit (Wh). */
+export interface HourSum {
+  start: number;
+  stateWh: number;
+  sumWh: number;
+}
+
+/**
+ * Running sums over rebuilt days: one row per hour that has data, in time order, with
+ * `sumWh` = `previousSumWh` + every hour so far. Hours without data produce no row (missing is
+ * absent, never zero), so the sum simply carries over the gap.
+ */
+export function runningSums(days: readonly DayEnergy[], previousSumWh: number): HourSum[] {
+  const rows: HourSum[] = [];
+  let sum = previousSumWh;
+  for (const d of days) {
+    const hours = [...d.hours.entries()].sort((a, b) => a[0] - b[0]);
+    for (const [start, wh] of hours) {
+      sum += wh;
+      rows.push({ start, stateWh: wh, sumWh: sum });
+    }
+  }
+  return rows;
+}
+
+/** A row as Home Assistant holds it, in kWh. */
+export type HaRow = StatisticRow;
+
+/** What must be sent to Home Assistant to turn `actual` into `desired`. */
+export interface StatisticsPlan {
+  /** Rows to import (upserted by HA per hour), in kWh, time order. */
+  imports: StatisticRow[];
+  /**
+   * `recorder/adjust_sum_statistics` calls, in order: each adds `adjustmentKwh` to the sum of every
+   * row with start ≥ `start`. Imports are sent after them and carry absolute sums.
+   */
+  adjustments: { start: number; adjustmentKwh: number }[];
+  /** Rows HA has that our data no longer has (kept flat: state 0, running sum) so sums never drop. */
+  flattened: number;
+}
+
+const EPS_KWH = 1e-6;
+
+/**
+ * Diffs the desired hourly rows (Wh, from our store) against the rows Home Assistant actually has
+ * (kWh, from `recorder/statistics_during_period`) over the same window.
+ *
+ * - an hour whose value differs, or that HA lacks, is imported with its absolute running sum;
+ * - a run of hours whose values match but whose sums are all off by the same amount (an earlier
+ *   hour changed) is fixed with one `adjust_sum_statistics` instead of resending every row;
+ * - an hour HA has but we no longer have is rewritten flat (state 0, sum carried) so no hour ever
+ *   shows a negative or spiked delta.
+ * Pure; no I/O.
+ */
+export function planStatistics(desired: readonly HourSum[], actual: readonly HaRow[]): StatisticsPlan {
+  const want = new Map(desired.map((r) => [r.start, r]));
+  const have = new Map(actual.map((r) => [r.start, r]));
+  const starts = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => a - b);
+  const imports: StatisticRow[] = [];
+  const adjustments: StatisticsPlan["adjustments"] = [];
+  let flattened = 0;
+  let applied = 0; // adjustment already applied to every later HA row by earlier adjust calls
+  let runningSumKwh: number | null = null;
+  for (const start of starts) {
+    const w = want.get(start);
+    const h = have.get(start);
+    if (!w) {
+      // HA has an hour our data lost: keep it, flat, at the running sum so far.
+      if (h && runningSumKwh !== null && (Math.abs(h.state) > EPS_KWH || Math.abs(h.sum + applied - runningSumKwh) > EPS_KWH)) {
+        imports.push({ start, state: 0, sum: runningSumKwh });
+        flattened++;
+      }
+      continue;
+    }
+    const state = w.stateWh / 1000;
+    const sum = w.sumWh / 1000;
+    runningSumKwh = sum;
+    if (!h || Math.abs(h.state - state) > EPS_KWH) {
+      imports.push({ start, state, sum });
+      continue;
+    }
+    const delta = sum - h.sum;
+    if (Math.abs(delta - applied) > EPS_KWH) {
+      adjustments.push({ start, adjustmentKwh: delta - applied });
+      applied = delta;
+    }
+  }
+  return { imports, adjustments, flattened };
+}

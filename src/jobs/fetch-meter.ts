@@ -1,0 +1,125 @@
+import { dayBounds, addDays, localDay, today as todayIn } from "../analysis/days.js";
+import { ProviderError } from "../domain/errors.js";
+import type { FetchRange, LocalDate, Meter, Provider, Reading, RequestGate, Resolution } from "../domain/types.js";
+import type { Logger } from "../log.js";
+import type { Db } from "../store/db.js";
+import { coverageBetween, recordCoverage } from "../store/coverage.js";
+import { upsertReadings } from "../store/readings.js";
+import { getSyncState, setHistoryStart, type SyncStatus } from "../store/sync-state.js";
+import { planRequests } from "./plan-requests.js";
+
+/** Outcome of fetching one meter. */
+export interface FetchOutcome {
+  requests: number;
+  /** Readings returned by the provider (valid ones). */
+  fetched: number;
+  /** Readings inserted or changed in the store. */
+  stored: number;
+  rejected: number;
+  /** Requests still planned when the cycle stopped (backfill continues next cycle). */
+  remaining: number;
+  status: SyncStatus;
+  error: string | null;
+}
+
+/**
+ * Fetches what the meter's history still lacks (see planRequests) and stores it: provider → store.
+ * Stops at the first budget, quota, auth or availability error (the rest continues next cycle);
+ * skips a request the provider rejected as malformed (logged, status `error`). Rejected points
+ * are logged and never stored. Never touches Home Assistant.
+ */
+export async function fetchMeter(
+  db: Db,
+  meter: Meter,
+  provider: Provider,
+  gate: RequestGate,
+  opts: { retentionDays: number; now: () => number; log: Logger },
+): Promise<FetchOutcome> {
+  const now = opts.now();
+  const zone = meter.timezone;
+  const today = todayIn(zone, now);
+  const state = getSyncState(db, meter.id);
+  const horizon = addDays(today, -Math.max(opts.retentionDays, 1200));
+  const plan = planRequests({
+    today,
+    capabilities: provider.capabilities,
+    retentionDays: opts.retentionDays,
+    historyStart: state.historyStart,
+    coverage: {
+      daily: coverageBetween(db, meter.id, "daily", horizon, today),
+      load_curve: coverageBetween(db, meter.id, "load_curve", horizon, today),
+    },
+    now,
+  });
+  const out: FetchOutcome = { requests: 0, fetched: 0, stored: 0, rejected: 0, remaining: plan.length, status: "ok", error: null };
+  if (plan.length > 0) {
+    const curves = plan.filter((p) => p.resolution === "load_curve").length;
+    opts.log.info(
+      { meter: meter.id, requests: plan.length, loadCurveChunks: curves, budgetLeft: gate.remaining() },
+      `meter ${meter.id}: ${plan.length} request(s) planned (${plan.length - curves} daily, ${curves} load curve), ${gate.remaining()} left in today's budget`,
+    );
+  }
+  for (const [index, range] of plan.entries()) {
+    try {
+      const result = await provider.fetch(meter, range, gate);
+      out.requests++;
+      out.remaining--;
+      if (result.endOfHistory) {
+        setHistoryStart(db, meter.id, range.resolution, range.end);
+        opts.log.info(`meter ${meter.id}: ${range.resolution} history starts at ${range.end} (provider has nothing before)`);
+        continue;
+      }
+      for (const r of result.rejected) {
+        opts.log.warn({ meter: meter.id, point: r.raw }, `meter ${meter.id}: rejected point ${r.raw}: ${r.reason}`);
+      }
+      const readings = result.readings.filter((r) => r.start >= dayBounds(range.start, zone).start);
+      const up = upsertReadings(db, meter.id, readings, now);
+      recordCoverage(db, meter.id, range.resolution, dayCompleteness(readings, range, zone), now);
+      out.fetched += readings.length;
+      out.stored += up.inserted + up.updated;
+      out.rejected += result.rejected.length;
+      opts.log.info(
+        `meter ${meter.id}: ${range.resolution} ${range.start}…${addDays(range.end, -1)}: ${readings.length} points ` +
+          `(${up.inserted} new, ${up.updated} corrected) [${index + 1}/${plan.length}, budget left ${gate.remaining()}]`,
+      );
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      const msg = `${range.resolution} ${range.start}…${range.end}: ${err.message}`;
+      if (err.code === "bad_request" || err.code === "invalid_response") {
+        out.remaining--;
+        out.status = "error";
+        out.error = msg;
+        opts.log.error({ meter: meter.id, code: err.code }, `meter ${meter.id}: ${msg}`);
+        continue;
+      }
+      out.status =
+        err.code === "auth" ? "auth_error" : err.code === "budget_exhausted" || err.code === "quota_exceeded" ? "partial" : "error";
+      out.error = err.message;
+      const level = out.status === "partial" ? "warn" : "error";
+      opts.log[level]({ meter: meter.id, code: err.code }, `meter ${meter.id}: ${msg}; ${out.remaining} request(s) left for the next cycle`);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Completeness of each local day of `range` from the readings the provider returned for it. */
+export function dayCompleteness(readings: readonly Reading[], range: FetchRange, zone: string): { day: LocalDate; complete: boolean }[] {
+  const covered = new Map<LocalDate, number>();
+  const daily = new Set<LocalDate>();
+  for (const r of readings) {
+    const day = localDay(r.start, zone);
+    const { start, end } = dayBounds(day, zone);
+    if (r.start === start && r.durationMs === end - start) daily.add(day);
+    else covered.set(day, (covered.get(day) ?? 0) + r.durationMs);
+  }
+  const out: { day: LocalDate; complete: boolean }[] = [];
+  for (let d = range.start; d < range.end; d = addDays(d, 1)) {
+    const { start, end } = dayBounds(d, zone);
+    const complete = isDaily(range.resolution) ? daily.has(d) : (covered.get(d) ?? 0) >= end - start;
+    out.push({ day: d, complete });
+  }
+  return out;
+}
+
+const isDaily = (r: Resolution) => r === "daily";

@@ -1,0 +1,154 @@
+import type { Connection } from "home-assistant-js-websocket";
+import { DateTime } from "luxon";
+import { addDays } from "../analysis/days.js";
+import type { Meter, Provider, RequestGate } from "../domain/types.js";
+import { fireAnomalyEvent, publishMeter } from "../homeassistant/entities.js";
+import type { HaRest } from "../homeassistant/rest.js";
+import type { StatisticMeta } from "../homeassistant/statistics.js";
+import type { Logger } from "../log.js";
+import { listAnomalies, markNotified } from "../store/anomalies.js";
+import type { Db } from "../store/db.js";
+import { pruneReadings } from "../store/readings.js";
+import { getSyncState, recordSyncOutcome, type SyncStatus } from "../store/sync-state.js";
+import { latestCompleteDay, updateAnomalies } from "./detect-anomalies.js";
+import { fetchMeter } from "./fetch-meter.js";
+import { writeStatistics } from "./write-statistics.js";
+
+/** A meter with the provider, request gate and statistic it syncs through. */
+export interface MeterJob {
+  meter: Meter;
+  provider: Provider;
+  gate: RequestGate;
+  statistic: StatisticMeta;
+}
+
+/** The live link to Home Assistant used by a cycle. */
+export interface HaTarget {
+  conn: Connection;
+  haVersion: string;
+  rest: HaRest;
+}
+
+/** Shared context of sync cycles. */
+export interface SyncContext {
+  db: Db;
+  ha: HaTarget;
+  log: Logger;
+  now: () => number;
+  retentionDays: number;
+  anomalyThresholdPercent: number;
+  chunkSize?: number;
+}
+
+/** What one meter's cycle did, for the log and `sync --once`. */
+export interface MeterSummary {
+  meterId: string;
+  requests: number;
+  fetched: number;
+  stored: number;
+  rejected: number;
+  /** Planned provider requests left for later cycles (backfill in progress). */
+  remaining: number;
+  rowsSent: number;
+  adjustments: number;
+  /** New anomalies found in this cycle (events fired for the recent ones). */
+  anomalies: number;
+  status: SyncStatus;
+  error: string | null;
+}
+
+/**
+ * One full cycle for a meter: provider → store (fetch what is missing), store → analysis →
+ * Home Assistant (statistics for dirty hours, anomalies, entities, events). Provider failures stop
+ * the fetch but the statistics of what is stored are still written. A Home Assistant failure
+ * leaves the dirty hours for the next cycle. Never throws for provider or HA errors: they end up
+ * in the summary and in `sensor.energy_bridge_<prm>_last_sync`.
+ */
+export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterSummary> {
+  const { db, log, meter } = { ...ctx, meter: job.meter };
+  const now = ctx.now();
+  pruneReadings(db, DateTime.fromMillis(now).minus({ days: ctx.retentionDays }).toMillis());
+  const fetched = await fetchMeter(db, meter, job.provider, job.gate, { retentionDays: ctx.retentionDays, now: ctx.now, log });
+  const summary: MeterSummary = {
+    meterId: meter.id,
+    requests: fetched.requests,
+    fetched: fetched.fetched,
+    stored: fetched.stored,
+    rejected: fetched.rejected,
+    remaining: fetched.remaining,
+    rowsSent: 0,
+    adjustments: 0,
+    anomalies: 0,
+    status: fetched.status,
+    error: fetched.error,
+  };
+  const before = new Set(listAnomalies(db, meter.id).map((a) => a.day));
+  try {
+    const written = await writeStatistics(db, ctx.ha.conn, ctx.ha.haVersion, meter, job.statistic, {
+      log,
+      ...(ctx.chunkSize ? { chunkSize: ctx.chunkSize } : {}),
+    });
+    summary.rowsSent = written.rowsSent;
+    summary.adjustments = written.adjustments;
+    if (written.fromDay) {
+      const toDay = written.days.length ? addDays(written.days.at(-1)!.day, 1) : written.fromDay;
+      const recent = updateAnomalies(db, meter, written.fromDay, toDay, {
+        thresholdPercent: ctx.anomalyThresholdPercent,
+        now,
+        days: written.days,
+      });
+      summary.anomalies = listAnomalies(db, meter.id).filter((a) => !before.has(a.day)).length;
+      for (const a of recent) {
+        await fireAnomalyEvent(ctx.ha.rest, a);
+        log.warn(`meter ${meter.id}: ${a.severity} anomaly on ${a.day}: ${(a.value / 1000).toFixed(2)} kWh, +${a.variancePercent.toFixed(0)} % vs 7-day average`);
+      }
+      markNotified(db, meter.id, recent.map((a) => a.day), now);
+    }
+  } catch (err) {
+    summary.status = "error";
+    summary.error = `Home Assistant: ${(err as Error).message ?? JSON.stringify(err)}`;
+    log.error({ meter: meter.id, err }, `meter ${meter.id}: writing to Home Assistant failed; will retry next cycle`);
+  }
+  const ok = summary.status === "ok" || summary.status === "partial";
+  recordSyncOutcome(db, meter.id, { status: summary.status, error: summary.error, at: now, success: ok });
+  await publishSnapshot(ctx, job).catch((err: Error) => log.error(`meter ${meter.id}: publishing entities failed: ${err.message}`));
+  return summary;
+}
+
+/**
+ * Publishes a meter's entities from the store (latest complete day, its anomaly, sync health).
+ * Also used after Home Assistant restarts or reconnects, since REST states do not survive a restart.
+ */
+export async function publishSnapshot(ctx: Pick<SyncContext, "db" | "ha" | "now">, job: MeterJob): Promise<void> {
+  const now = ctx.now();
+  const latest = latestCompleteDay(ctx.db, job.meter, now);
+  const anomaly = latest ? (listAnomalies(ctx.db, job.meter.id, 30).find((a) => a.day === latest.day) ?? null) : null;
+  const state = getSyncState(ctx.db, job.meter.id);
+  await publishMeter(ctx.ha.rest, {
+    meter: job.meter,
+    latestDay: latest,
+    latestAnomaly: anomaly,
+    sync: {
+      status: state.status,
+      lastError: state.lastError,
+      lastSuccessAt: state.lastSuccessAt,
+      requestsRemaining: job.gate.remaining(),
+    },
+  });
+}
+
+/** One summary line per meter, as printed by `energy-bridge sync --once`. */
+export function formatSummary(s: MeterSummary): string {
+  const parts = [
+    `meter ${s.meterId}: ${s.status}`,
+    `fetched ${s.fetched} points in ${s.requests} request(s)`,
+    `stored ${s.stored}`,
+    `rejected ${s.rejected}`,
+    `statistics rows sent ${s.rowsSent}`,
+    `sum adjustments ${s.adjustments}`,
+    `anomalies ${s.anomalies}`,
+  ];
+  if (s.remaining > 0) parts.push(`${s.remaining} request(s) left for the next cycles`);
+  if (s.error) parts.push(`error: ${s.error}`);
+  return parts.join(" | ");
+}

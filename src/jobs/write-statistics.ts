@@ -1,0 +1,94 @@
+import type { Connection } from "home-assistant-js-websocket";
+import { addDays, dayStart, localDay } from "../analysis/days.js";
+import { rebuildDays, type DayEnergy } from "../analysis/hourly.js";
+import { planStatistics, runningSums } from "../analysis/statistics.js";
+import type { Meter } from "../domain/types.js";
+import type { Logger } from "../log.js";
+import { adjustSums, fetchStatisticRows, importRows, waitForRow, type StatisticMeta } from "../homeassistant/statistics.js";
+import type { Db } from "../store/db.js";
+import { clearDirty, dirtyRange, readingsBetween, readingsExtent } from "../store/readings.js";
+import { mirrorRowBefore, replaceMirrorFrom } from "../store/statistic-rows.js";
+
+/** Outcome of one statistics pass. */
+export interface StatisticsOutcome {
+  /** Rows sent with `recorder/import_statistics`. */
+  rowsSent: number;
+  /** `recorder/adjust_sum_statistics` calls (later sums shifted without resending rows). */
+  adjustments: number;
+  /** Local days rebuilt (dirty days through the end of data), for the anomaly pass. */
+  days: DayEnergy[];
+  /** First rebuilt day, or null when nothing was dirty. */
+  fromDay: string | null;
+}
+
+/**
+ * The statistics writer: for a meter's dirty hours only, rebuild the hourly rows from the store
+ * (from the first dirty local day to the end of data, with running sums continuing the last row
+ * already written), diff them against what Home Assistant actually holds, and send only the
+ * difference: changed hours as imports, shifted later sums as `adjust_sum_statistics`. Never
+ * clears or re-imports everything. If HA's row before the dirty window does not match what we
+ * wrote (its database was reset or the statistic deleted), the whole series is rebuilt and diffed.
+ * Dirty hours are cleared only after HA recorded the last row, so a dropped connection mid-write
+ * loses nothing: the next pass redoes the diff.
+ */
+export async function writeStatistics(
+  db: Db,
+  conn: Connection,
+  haVersion: string,
+  meter: Meter,
+  meta: StatisticMeta,
+  opts: { log: Logger; chunkSize?: number; full?: boolean },
+): Promise<StatisticsOutcome> {
+  const dirty = dirtyRange(db, meter.id);
+  const extent = readingsExtent(db, meter.id);
+  const none: StatisticsOutcome = { rowsSent: 0, adjustments: 0, days: [], fromDay: null };
+  if (!dirty && !opts.full) return none;
+  if (!extent) {
+    if (dirty) clearDirty(db, meter.id, dirty.last);
+    return none;
+  }
+  const zone = meter.timezone;
+  const firstDay = localDay(extent.first, zone);
+  let fromDay = opts.full || !dirty ? firstDay : localDay(dirty.first, zone);
+  if (fromDay < firstDay) fromDay = firstDay;
+  const toDay = addDays(localDay(extent.last - 1, zone), 1);
+  const from = dayStart(fromDay, zone);
+  const to = dayStart(toDay, zone);
+
+  const previous = opts.full ? null : mirrorRowBefore(db, meta.statisticId, from);
+  if (previous) {
+    const [anchor] = await fetchStatisticRows(conn, meta, previous.start, previous.start + 3_600_000);
+    if (!anchor || Math.abs(anchor.sum - previous.sumWh / 1000) > 1e-6) {
+      opts.log.warn(
+        `${meta.statisticId}: Home Assistant's row at ${new Date(previous.start).toISOString()} does not match what was written; rebuilding the whole series`,
+      );
+      return writeStatistics(db, conn, haVersion, meter, meta, { ...opts, full: true });
+    }
+  }
+  const days = rebuildDays(readingsBetween(db, meter.id, from, to), zone, fromDay, toDay);
+  const desired = runningSums(days, previous?.sumWh ?? 0);
+  const actual = await fetchStatisticRows(conn, meta, from, to);
+  const plan = planStatistics(desired, actual);
+  if (plan.flattened > 0) {
+    opts.log.warn(`${meta.statisticId}: ${plan.flattened} hour(s) in Home Assistant have no data in the store any more; kept flat`);
+  }
+  for (const a of plan.adjustments) await adjustSums(conn, meta, a.start, a.adjustmentKwh);
+  if (plan.imports.length > 0) {
+    await importRows(conn, meta, haVersion, plan.imports, {
+      ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+      onChunk: (sent, total) => {
+        if (total > (opts.chunkSize ?? 2000)) opts.log.info(`${meta.statisticId}: sent ${sent}/${total} rows`);
+      },
+    });
+  }
+  const last = desired.at(-1);
+  if (last && (plan.imports.length > 0 || plan.adjustments.length > 0)) {
+    await waitForRow(conn, meta, { start: last.start, state: last.stateWh / 1000, sum: last.sumWh / 1000 });
+  }
+  replaceMirrorFrom(db, meta.statisticId, from, desired);
+  if (dirty) clearDirty(db, meter.id, dirty.last);
+  opts.log.info(
+    `${meta.statisticId}: ${fromDay}…${addDays(toDay, -1)} rebuilt, ${plan.imports.length} row(s) sent, ${plan.adjustments.length} sum adjustment(s)`,
+  );
+  return { rowsSent: plan.imports.length, adjustments: plan.adjustments.length, days, fromDay };
+}

@@ -1,0 +1,11 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/**
+ * The service logger (pino, JSON lines on stdout; the Supervisor shows them in the add-on log).
+ * `level` uses the add-on option names (`warning` maps to pino's `warn`).
+ */
+export function createLogger(level: "trace" | "debug" | "info" | "warning" | "error" | "silent" = "info"): Logger {
+  return pino({ level: level === "warning" ? "warn" : level, base: undefined });
+}

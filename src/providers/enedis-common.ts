@@ -1,0 +1,92 @@
+/**
+ * Pieces shared by the three Enedis-backed providers (Conso API, MyElectricalData legacy, Enedis
+ * Data Connect v5): capabilities, local-date range checks, and the fetch → parse flow.
+ */
+import { DateTime } from "luxon";
+import type { FetchRange, FetchResult, Meter, ProviderCapabilities, RequestGate, Resolution } from "../domain/types.js";
+import { ProviderError } from "../domain/errors.js";
+import { parseMeterReading, unwrapMeterReading } from "./enedis-meter-reading.js";
+import { requestJson, type HttpOptions, type JsonRequest } from "./http.js";
+
+/** Options every Enedis-backed provider accepts. */
+export interface EnedisProviderOptions extends HttpOptions {
+  /** Base URL override (self-hosted gateway, local simulator). */
+  baseUrl?: string;
+}
+
+/**
+ * Enedis metering limits (Enedis endpoint.md): daily consumption 365 days per call and
+ * 36 months + 15 days of history; load curve 7 days per call and 24 months + 15 days of history.
+ * Zone Europe/Paris; sync window 06:00–10:00 local (data of D-1 is published from about 08:00).
+ */
+export function enedisCapabilities(dailyBudget: number): ProviderCapabilities {
+  return {
+    kinds: ["electricity"],
+    resolutions: {
+      daily: { maxDaysPerCall: 365, historyDays: 3 * 365 + 15 },
+      load_curve: { maxDaysPerCall: 7, historyDays: 2 * 365 + 15 },
+    },
+    dailyBudget,
+    timezone: "Europe/Paris",
+    scheduleWindow: ["06:00", "10:00"],
+  };
+}
+
+/** Drops trailing slashes so `${base}/path` never doubles them. */
+export function normalizeBaseUrl(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/**
+ * Checks a request before any HTTP: resolution supported, ISO dates, start < end, and
+ * end − start ≤ maxDaysPerCall (calendar days).
+ * @throws ProviderError `bad_request` naming the problem.
+ */
+export function checkRange(capabilities: ProviderCapabilities, range: FetchRange, source: string): void {
+  const cap = capabilities.resolutions[range.resolution];
+  if (!cap) throw new ProviderError("bad_request", `${source} does not serve ${range.resolution} data`);
+  const start = DateTime.fromFormat(range.start, "yyyy-MM-dd", { zone: "utc" });
+  const end = DateTime.fromFormat(range.end, "yyyy-MM-dd", { zone: "utc" });
+  if (!start.isValid || !end.isValid) {
+    throw new ProviderError("bad_request", `range ${range.start} → ${range.end} is not two YYYY-MM-DD dates`);
+  }
+  const days = Math.round(end.diff(start, "days").days);
+  if (days <= 0) throw new ProviderError("bad_request", `range start ${range.start} must be before end ${range.end}`);
+  if (days > cap.maxDaysPerCall) {
+    throw new ProviderError(
+      "bad_request",
+      `${source} serves at most ${cap.maxDaysPerCall} days of ${range.resolution} data per call; ` +
+        `${range.start} → ${range.end} is ${days} days`,
+    );
+  }
+}
+
+/** Enedis metering resource name of a resolution. */
+export function enedisResource(resolution: Resolution): "daily_consumption" | "consumption_load_curve" {
+  return resolution === "daily" ? "daily_consumption" : "consumption_load_curve";
+}
+
+/**
+ * GET a `meter_reading` response and parse it. `wrapped` = the body is `{"meter_reading": {...}}`.
+ * End-of-history answers give `{readings: [], rejected: [], endOfHistory: true}`.
+ * @throws ProviderError as {@link requestJson} and {@link parseMeterReading}.
+ */
+export async function fetchMeterReading(
+  meter: Meter,
+  range: FetchRange,
+  req: Omit<JsonRequest, "gate">,
+  gate: RequestGate,
+  wrapped: boolean,
+  opts: HttpOptions,
+): Promise<FetchResult> {
+  const outcome = await requestJson({ ...req, gate }, opts);
+  if (outcome.kind === "end_of_history") return { readings: [], rejected: [], endOfHistory: true };
+  const inner = wrapped ? unwrapMeterReading(outcome.body, req.source) : outcome.body;
+  return parseMeterReading(inner, {
+    prm: meter.id,
+    resolution: range.resolution,
+    timezone: meter.timezone,
+    now: opts.now ?? Date.now,
+    source: req.source,
+  });
+}

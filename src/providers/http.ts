@@ -1,0 +1,214 @@
+/**
+ * The one HTTP helper every provider gateway uses: global `fetch` (so msw intercepts it in tests),
+ * admission through the RequestGate before every attempt, per-attempt timeout, retries with
+ * p-retry (exponential backoff with jitter), 429 Retry-After handling, and mapping of HTTP
+ * failures to ProviderError codes. Enedis "end of history" errors (also when wrapped by a
+ * gateway) come back as an outcome, not an error.
+ */
+import pRetry, { AbortError } from "p-retry";
+import type { RequestGate } from "../domain/types.js";
+import { ProviderError } from "../domain/errors.js";
+import { parseJsonBody } from "./enedis-meter-reading.js";
+
+/** Version sent in `User-Agent: energy-bridge/<version>` (keep in step with package.json). */
+export const ENERGY_BRIDGE_VERSION = "0.1.0";
+
+/** Retry timing; every field is injectable so tests do not sleep for real. */
+export interface RetryOptions {
+  /** Retries after the first attempt for 5xx, network errors and timeouts. Default 3. */
+  retries?: number;
+  /** First backoff delay in ms (doubled each retry, randomized ×1–2). Default 1000. */
+  minTimeout?: number;
+  /** Largest backoff delay in ms. Default 30 000. */
+  maxTimeout?: number;
+  /** Longest 429 Retry-After we wait for, in ms; beyond it → `quota_exceeded`. Default 60 000. */
+  maxRetryAfterMs?: number;
+  /** How many 429 waits one request may do before giving up with `quota_exceeded`. Default 3. */
+  max429Waits?: number;
+  /** Sleep used for Retry-After waits. Default: global setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Options shared by every provider's HTTP calls. */
+export interface HttpOptions {
+  retry?: RetryOptions;
+  /** Per-attempt timeout in ms (AbortSignal.timeout). Default 30 000. */
+  timeoutMs?: number;
+  /** Clock (UTC epoch ms) for HTTP-date Retry-After. Default Date.now. */
+  now?: () => number;
+}
+
+/** One request through {@link requestJson}. */
+export interface JsonRequest {
+  url: string;
+  headers?: Record<string, string>;
+  gate: RequestGate;
+  /** Provider name for messages, e.g. "Conso API". */
+  source: string;
+  /** Builds the `auth` message from the HTTP status and the provider's own message. */
+  describeAuth?: (status: number, providerMessage: string) => string;
+}
+
+/** Result of {@link requestJson}: a parsed 2xx JSON body, or the provider saying "no older data". */
+export type JsonOutcome =
+  | { kind: "ok"; status: number; body: unknown }
+  | { kind: "end_of_history"; status: number; message: string };
+
+const END_OF_HISTORY =
+  /anterior to the meter's last activation date|ADAM-ERR0123|greater than the history deadline|ADAM-DC-0016|ADAM-ERR0125|no measure found for this usage point|no_data_found/i;
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Reads the human message out of an error body. Handles Enedis `{"error","error_description"}`,
+ * Conso API `{"status","message","error":{…}}` (the inner object may be a wrapped Enedis error or
+ * zod issues), MyElectricalData `{"detail": "…"}` and `{"error":{"code","message"}}`; falls back
+ * to the raw text (truncated).
+ */
+export function providerMessage(body: unknown, text: string): string {
+  const parts: string[] = [];
+  const add = (v: unknown): void => {
+    if (typeof v === "string" && v.trim() !== "" && !parts.includes(v)) parts.push(v);
+  };
+  if (typeof body === "object" && body !== null) {
+    const b = body as Record<string, unknown>;
+    add(b.message);
+    if (typeof b.detail === "string") add(b.detail);
+    else if (b.detail !== undefined) add(JSON.stringify(b.detail).slice(0, 300));
+    if (typeof b.error === "string") add(b.error);
+    add(b.error_description);
+    if (typeof b.error === "object" && b.error !== null) {
+      const e = b.error as Record<string, unknown>;
+      const before = parts.length;
+      add(e.error);
+      add(e.error_description);
+      add(e.code);
+      add(e.message);
+      if (parts.length === before) add(JSON.stringify(e).slice(0, 300));
+    }
+  }
+  if (parts.length === 0) add(text.length > 300 ? `${text.slice(0, 300)}…` : text);
+  return parts.length === 0 ? "(empty body)" : parts.join(": ");
+}
+
+/**
+ * Parses `Retry-After` (delta seconds or HTTP date) into ms from `now`; undefined if absent/invalid.
+ */
+export function parseRetryAfter(header: string | null, now: number): number | undefined {
+  if (header === null) return undefined;
+  const h = header.trim();
+  if (/^\d+$/.test(h)) return Number(h) * 1000;
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Runs `attempt` with the retry policy: a ProviderError `unavailable` is retried up to
+ * `retries` times with exponential backoff (factor 2, jitter); any other error stops at once.
+ * After the last retry the last `unavailable` error is thrown.
+ */
+export async function withRetry<T>(attempt: (n: number) => Promise<T>, retry: RetryOptions = {}): Promise<T> {
+  return pRetry(
+    async (n) => {
+      try {
+        return await attempt(n);
+      } catch (error) {
+        if (error instanceof ProviderError && error.code === "unavailable") throw error;
+        throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    {
+      retries: retry.retries ?? 3,
+      factor: 2,
+      minTimeout: retry.minTimeout ?? 1000,
+      maxTimeout: retry.maxTimeout ?? 30_000,
+      randomize: true,
+    },
+  );
+}
+
+/**
+ * GET a JSON resource.
+ *
+ * Every HTTP attempt (first, retries, after a 429 wait) first calls `gate.acquire()`, whose
+ * `budget_exhausted` error stops everything. Sends `User-Agent: energy-bridge/<version>` and
+ * `Accept: application/json`.
+ *
+ * @returns `ok` with the parsed body for 2xx; `end_of_history` for a 4xx whose message says the
+ *   range precedes the meter activation / history deadline or that no measure exists.
+ * @throws ProviderError `unavailable` (5xx, network error, timeout, after retries),
+ *   `quota_exceeded` (429 with Retry-After beyond `maxRetryAfterMs` or absent; `retryAfterMs` set
+ *   when known), `auth` (401/403, not retried), `bad_request` (other 4xx, provider's message),
+ *   `invalid_response` (2xx with malformed JSON), `budget_exhausted` (from the gate).
+ */
+export async function requestJson(req: JsonRequest, opts: HttpOptions = {}): Promise<JsonOutcome> {
+  const retry = opts.retry ?? {};
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const maxRetryAfterMs = retry.maxRetryAfterMs ?? 60_000;
+  const max429Waits = retry.max429Waits ?? 3;
+  const sleep = retry.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
+  const headers = {
+    Accept: "application/json",
+    "User-Agent": `energy-bridge/${ENERGY_BRIDGE_VERSION}`,
+    ...req.headers,
+  };
+
+  /** One HTTP exchange; network failures and timeouts become `unavailable`. */
+  const once = async (): Promise<{ res: Response; text: string }> => {
+    req.gate.acquire();
+    try {
+      const res = await fetch(req.url, { method: "GET", headers, signal: AbortSignal.timeout(timeoutMs) });
+      const text = await res.text();
+      return { res, text };
+    } catch (error) {
+      const e = error as Error;
+      const what = e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : `network error: ${e.message}`;
+      throw new ProviderError("unavailable", `${req.source} unreachable (${what})`);
+    }
+  };
+
+  return withRetry(async () => {
+    for (let waits = 0; ; waits++) {
+      const { res, text } = await once();
+      const status = res.status;
+      if (status >= 200 && status < 300) {
+        return { kind: "ok", status, body: parseJsonBody(text, req.source) } as const;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = undefined;
+      }
+      const message = providerMessage(body, text);
+      const details = { status, body: text.slice(0, 1000) };
+
+      if (status === 429) {
+        const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now());
+        if (retryAfterMs !== undefined && retryAfterMs <= maxRetryAfterMs && waits < max429Waits) {
+          await sleep(retryAfterMs);
+          continue;
+        }
+        const when = retryAfterMs === undefined ? "" : `, retry after ${Math.ceil(retryAfterMs / 1000)} s`;
+        throw new ProviderError("quota_exceeded", `${req.source} quota exceeded (HTTP 429: ${message}${when})`, {
+          ...details,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
+      }
+      if (status >= 500) {
+        throw new ProviderError("unavailable", `${req.source} failed (HTTP ${status}: ${message})`, details);
+      }
+      if (END_OF_HISTORY.test(message)) {
+        return { kind: "end_of_history", status, message } as const;
+      }
+      if (status === 401 || status === 403) {
+        const text401 = req.describeAuth
+          ? req.describeAuth(status, message)
+          : `${req.source}: token invalid or consent revoked (HTTP ${status}: ${message})`;
+        throw new ProviderError("auth", text401, details);
+      }
+      throw new ProviderError("bad_request", `${req.source} rejected the request (HTTP ${status}: ${message})`, details);
+    }
+  }, retry);
+}

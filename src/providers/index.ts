@@ -1,0 +1,66 @@
+/**
+ * Provider factory: settings of one meter's data source → a Provider.
+ */
+import type { Provider, ProviderId } from "../domain/types.js";
+import { ConsoApiProvider } from "./conso-api.js";
+import { EnedisDataConnectProvider } from "./enedis-data-connect.js";
+import type { RetryOptions } from "./http.js";
+import { MyElectricalDataProvider } from "./myelectricaldata.js";
+
+export { ConsoApiProvider, CONSO_API_BASE_URL } from "./conso-api.js";
+export { MyElectricalDataProvider, MYELECTRICALDATA_BASE_URL } from "./myelectricaldata.js";
+export { EnedisDataConnectProvider, ENEDIS_PRODUCTION_BASE_URL } from "./enedis-data-connect.js";
+export type { RetryOptions, HttpOptions } from "./http.js";
+
+/** Credentials and endpoint of one provider, as read from the add-on options. */
+export interface ProviderSettings {
+  provider: ProviderId;
+  /** Conso API / MyElectricalData personal token. */
+  token?: string;
+  /** Base URL override (self-hosted gateway, simulator). */
+  baseUrl?: string;
+  /** Enedis Data Connect application credentials. */
+  enedisClientId?: string;
+  enedisClientSecret?: string;
+}
+
+/** Runtime knobs, mostly for tests: clock, retry timing, per-attempt timeout (ms). */
+export interface ProviderRuntimeOptions {
+  now?: () => number;
+  retry?: RetryOptions;
+  timeoutMs?: number;
+}
+
+function required(value: string | undefined, field: string, provider: ProviderId): string {
+  if (value === undefined || value.trim() === "") throw new Error(`${field} is required for provider ${provider}`);
+  return value.trim();
+}
+
+/**
+ * Builds the provider named by `settings.provider`.
+ * @throws Error "token is required for provider conso_api" (or `enedisClientId` /
+ *   `enedisClientSecret` for enedis_data_connect) when a credential is missing or blank; the
+ *   caller prefixes the option path (e.g. "meters[0].").
+ */
+export function createProvider(settings: ProviderSettings, opts: ProviderRuntimeOptions = {}): Provider {
+  const common = {
+    ...(settings.baseUrl !== undefined && settings.baseUrl !== "" ? { baseUrl: settings.baseUrl } : {}),
+    ...opts,
+  };
+  switch (settings.provider) {
+    case "conso_api":
+      return new ConsoApiProvider({ ...common, token: required(settings.token, "token", settings.provider) });
+    case "myelectricaldata":
+      return new MyElectricalDataProvider({ ...common, token: required(settings.token, "token", settings.provider) });
+    case "enedis_data_connect":
+      return new EnedisDataConnectProvider({
+        ...common,
+        clientId: required(settings.enedisClientId, "enedisClientId", settings.provider),
+        clientSecret: required(settings.enedisClientSecret, "enedisClientSecret", settings.provider),
+      });
+    default: {
+      const unknown: never = settings.provider;
+      throw new Error(`unknown provider ${String(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { join } from "node:path";
+import type { Meter, Provider, RequestGate } from "./domain/types.js";
+import { connectHomeAssistant, type HaLink } from "./homeassistant/connection.js";
+import type { HaRest } from "./homeassistant/rest.js";
+import { statisticId } from "./homeassistant/statistics.js";
+import type { Logger } from "./log.js";
+import { createProvider, type ProviderRuntimeOptions } from "./providers/index.js";
+import type { MeterSettings, Settings } from "./settings.js";
+import { openStore, type Db } from "./store/db.js";
+import { upsertMeter } from "./store/meters.js";
+import { createRequestGate } from "./store/request-budget.js";
+import { publishSnapshot, syncMeter, type MeterJob, type MeterSummary, type SyncContext } from "./jobs/sync-meter.js";
+
+/** A wired service: store, Home Assistant link, one job per meter. */
+export interface Service {
+  db: Db;
+  link: HaLink;
+  jobs: MeterJob[];
+  ctx: SyncContext;
+  /** Runs one full cycle over every meter, sequentially (they may share a gateway budget). */
+  runCycle(): Promise<MeterSummary[]>;
+  /** Re-publishes every meter's entities (after HA restarted: REST states are not persisted). */
+  republish(): Promise<void>;
+  close(): void;
+}
+
+/** The Meter record of a configured Linky meter. */
+export function meterFromSettings(m: MeterSettings, provider: Provider): Meter {
+  return { id: m.prm, provider: m.provider, kind: "electricity", unit: "Wh", timezone: provider.capabilities.timezone, name: m.name };
+}
+
+/**
+ * Wires the service from Settings: opens the store in `settings.dataDir`, builds one provider and
+ * one shared per-gateway request gate, connects to Home Assistant (re-publishing entities after
+ * every reconnect). Throws SettingsError-like messages for a missing credential, and the
+ * connection error ("Home Assistant rejected the access token…", "cannot reach…") if HA refuses.
+ */
+export async function createService(
+  settings: Settings,
+  opts: { log: Logger; now?: () => number; provider?: ProviderRuntimeOptions; dbPath?: string; chunkSize?: number },
+): Promise<Service> {
+  const now = opts.now ?? Date.now;
+  const db = openStore(opts.dbPath ?? join(settings.dataDir, "energy-bridge.sqlite"));
+  const gates = new Map<string, RequestGate>();
+  const jobs: MeterJob[] = settings.meters.map((m, i) => {
+    let provider: Provider;
+    try {
+      provider = createProvider(
+        {
+          provider: m.provider,
+          ...(m.token ? { token: m.token } : {}),
+          ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
+          ...(settings.enedis ? { enedisClientId: settings.enedis.clientId, enedisClientSecret: settings.enedis.clientSecret } : {}),
+        },
+        { now, ...opts.provider },
+      );
+    } catch (err) {
+      db.close();
+      throw new Error(`option meters[${i}]: ${(err as Error).message}`);
+    }
+    const meter = meterFromSettings(m, provider);
+    upsertMeter(db, meter, now());
+    const key = `${m.provider}@${m.baseUrl ?? "default"}`;
+    let gate = gates.get(key);
+    if (!gate) {
+      gate = createRequestGate(db, { providerKey: key, limit: settings.requestBudgetPerDay, timezone: provider.capabilities.timezone, now });
+      gates.set(key, gate);
+    }
+    return {
+      meter,
+      provider,
+      gate,
+      statistic: { statisticId: statisticId("linky", m.prm, "consumption"), name: `${m.name} consumption`, unit: "kWh", unitClass: "energy" },
+    };
+  });
+  const rest: HaRest = { apiUrl: settings.homeAssistant.apiUrl, token: settings.homeAssistant.token };
+  let service: Service | undefined;
+  let link: HaLink;
+  try {
+    link = await connectHomeAssistant({
+      wsUrl: settings.homeAssistant.wsUrl,
+      token: settings.homeAssistant.token,
+      onReady: () => void service?.republish(),
+      onDisconnected: () => opts.log.warn("connection to Home Assistant lost; reconnecting"),
+      onReconnectError: (err) => opts.log.error(err.message),
+    });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  opts.log.info(`connected to Home Assistant ${link.haVersion} (${settings.mode} mode), ${jobs.length} meter(s)`);
+  const ctx: SyncContext = {
+    db,
+    get ha() {
+      return { conn: link.connection, haVersion: link.haVersion, rest };
+    },
+    log: opts.log,
+    now,
+    retentionDays: settings.retentionDays,
+    anomalyThresholdPercent: settings.anomalyThresholdPercent,
+    ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
+  };
+  service = {
+    db,
+    link,
+    jobs,
+    ctx,
+    async runCycle() {
+      const out: MeterSummary[] = [];
+      for (const job of jobs) out.push(await syncMeter(ctx, job));
+      return out;
+    },
+    async republish() {
+      for (const job of jobs) {
+        await publishSnapshot(ctx, job).catch((err: Error) => opts.log.error(`publishing ${job.meter.id} failed: ${err.message}`));
+      }
+    },
+    close() {
+      link.close();
+      db.close();
+    },
+  };
+  return service;
+}

@@ -1,0 +1,180 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import type { ProviderId } from "./domain/types.js";
+
+/** Log levels, named as in the add-on option (`warning`, not `warn`). */
+export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error"] as const;
+
+const meterOption = z
+  .object({
+    provider: z.enum(["conso_api", "myelectricaldata", "enedis_data_connect"]),
+    prm: z
+      .string()
+      .regex(/^[0-9]{14}$/, "must be the 14-digit PRM (usage point id) shown on the Linky meter and in the Enedis account"),
+    token: z.string().min(1, "must not be empty").optional(),
+    base_url: z.string().url("must be a URL such as https://conso.boris.sh").optional(),
+    name: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * The add-on options (`/data/options.json`, validated by the Supervisor against config.yaml's
+ * schema) and, with the same keys, the standalone options file (YAML or JSON).
+ */
+export const optionsSchema = z
+  .object({
+    meters: z.array(meterOption).default([]),
+    enedis_client_id: z.string().min(1).optional(),
+    enedis_client_secret: z.string().min(1).optional(),
+    request_budget_per_day: z.number().int().min(1).max(500).default(40),
+    anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
+    retention_days: z.number().int().min(30).max(3650).default(730),
+    log_level: z.enum(LOG_LEVELS).default("info"),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    const seen = new Set<string>();
+    o.meters.forEach((m, i) => {
+      if (m.provider !== "enedis_data_connect" && !m.token) {
+        ctx.addIssue({ code: "custom", path: ["meters", i, "token"], message: `is required for provider ${m.provider}` });
+      }
+      if (m.provider === "enedis_data_connect" && (!o.enedis_client_id || !o.enedis_client_secret)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["enedis_client_id"],
+          message: "enedis_client_id and enedis_client_secret are required when a meter uses enedis_data_connect",
+        });
+      }
+      if (seen.has(m.prm)) ctx.addIssue({ code: "custom", path: ["meters", i, "prm"], message: `${m.prm} is listed twice` });
+      seen.add(m.prm);
+    });
+  });
+
+/** Parsed add-on options (snake_case, as the user writes them). */
+export type Options = z.infer<typeof optionsSchema>;
+
+/** One configured meter. */
+export interface MeterSettings {
+  provider: ProviderId;
+  prm: string;
+  token?: string;
+  baseUrl?: string;
+  name: string;
+}
+
+/** Everything the service needs, whichever way it runs. */
+export interface Settings {
+  mode: "addon" | "standalone";
+  /** Folder of the SQLite store (`/data` as an add-on). */
+  dataDir: string;
+  homeAssistant: {
+    /** `ws://supervisor/core/websocket` or `<HA_URL>/api/websocket`. */
+    wsUrl: string;
+    /** `http://supervisor/core/api` or `<HA_URL>/api`. */
+    apiUrl: string;
+    token: string;
+  };
+  meters: MeterSettings[];
+  enedis?: { clientId: string; clientSecret: string };
+  requestBudgetPerDay: number;
+  anomalyThresholdPercent: number;
+  retentionDays: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Invalid or missing configuration: the message names the option and what is wrong. */
+export class SettingsError extends Error {
+  override readonly name = "SettingsError";
+}
+
+/**
+ * Validates raw options. Throws SettingsError listing every problem as
+ * `option <path>: <what is wrong>` (e.g. `option meters[0].prm: must be the 14-digit PRM …`).
+ */
+export function parseOptions(raw: unknown, source: string): Options {
+  const result = optionsSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const path = i.path.reduce<string>(
+      (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+      "",
+    );
+    const message = i.code === "unrecognized_keys" ? `unknown option(s) ${i.keys.join(", ")}` : i.message;
+    return `  option ${path || "(root)"}: ${message}`;
+  });
+  throw new SettingsError(`invalid options in ${source}:\n${lines.join("\n")}`);
+}
+
+function readOptionsFile(path: string): unknown {
+  if (!existsSync(path)) throw new SettingsError(`options file ${path} does not exist`);
+  const text = readFileSync(path, "utf8");
+  try {
+    return path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new SettingsError(`options file ${path} is not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Builds Settings from the environment.
+ * - Add-on (SUPERVISOR_TOKEN set): options from `/data/options.json`, store in `/data`,
+ *   Home Assistant through the Supervisor proxy.
+ * - Standalone: `HA_URL` and `HA_TOKEN` (a long-lived access token) are required; options from
+ *   `optionsPath` / `ENERGY_BRIDGE_OPTIONS` (YAML or JSON, same keys as the add-on), else
+ *   `$DATA_DIR/options.yaml` or `$DATA_DIR/options.json`; `DATA_DIR` defaults to `./energy-bridge-data`.
+ * Throws SettingsError with a message naming the variable or option at fault.
+ */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?: string): Settings {
+  const addon = Boolean(env.SUPERVISOR_TOKEN);
+  let dataDir: string;
+  let homeAssistant: Settings["homeAssistant"];
+  let file: string;
+  if (addon) {
+    dataDir = env.DATA_DIR ?? "/data";
+    homeAssistant = {
+      wsUrl: "ws://supervisor/core/websocket",
+      apiUrl: "http://supervisor/core/api",
+      token: env.SUPERVISOR_TOKEN!,
+    };
+    file = optionsPath ?? env.ENERGY_BRIDGE_OPTIONS ?? join(dataDir, "options.json");
+  } else {
+    if (!env.HA_URL) throw new SettingsError("HA_URL is not set: give the URL of Home Assistant, e.g. http://homeassistant.local:8123");
+    if (!env.HA_TOKEN) throw new SettingsError("HA_TOKEN is not set: create a long-lived access token in your Home Assistant profile");
+    let url: URL;
+    try {
+      url = new URL(env.HA_URL);
+    } catch {
+      throw new SettingsError(`HA_URL "${env.HA_URL}" is not a URL`);
+    }
+    const base = url.toString().replace(/\/$/, "");
+    homeAssistant = { wsUrl: `${base.replace(/^http/, "ws")}/api/websocket`, apiUrl: `${base}/api`, token: env.HA_TOKEN };
+    dataDir = resolve(env.DATA_DIR ?? "energy-bridge-data");
+    file =
+      optionsPath ??
+      env.ENERGY_BRIDGE_OPTIONS ??
+      [join(dataDir, "options.yaml"), join(dataDir, "options.json")].find((p) => existsSync(p)) ??
+      join(dataDir, "options.yaml");
+  }
+  const o = parseOptions(readOptionsFile(file), file);
+  return {
+    mode: addon ? "addon" : "standalone",
+    dataDir,
+    homeAssistant,
+    meters: o.meters.map((m) => ({
+      provider: m.provider,
+      prm: m.prm,
+      ...(m.token ? { token: m.token } : {}),
+      ...(m.base_url ? { baseUrl: m.base_url } : {}),
+      name: m.name ?? `Linky ${m.prm}`,
+    })),
+    ...(o.enedis_client_id && o.enedis_client_secret
+      ? { enedis: { clientId: o.enedis_client_id, clientSecret: o.enedis_client_secret } }
+      : {}),
+    requestBudgetPerDay: o.request_budget_per_day,
+    anomalyThresholdPercent: o.anomaly_threshold_percent,
+    retentionDays: o.retention_days,
+    logLevel: o.log_level,
+  };
+}

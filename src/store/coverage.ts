@@ -1,0 +1,49 @@
+import type { LocalDate, Resolution } from "../domain/types.js";
+import type { Db } from "./db.js";
+
+/** What the store knows about one fetched local day. */
+export interface DayCoverage {
+  day: LocalDate;
+  /** True when the provider delivered the whole day (a daily value, or a full load curve). */
+  complete: boolean;
+  fetchedAt: number;
+}
+
+/** Records that `days` were fetched at `resolution`, each with its completeness. */
+export function recordCoverage(
+  db: Db,
+  meterId: string,
+  resolution: Resolution,
+  days: readonly { day: LocalDate; complete: boolean }[],
+  now = Date.now(),
+): void {
+  const stmt = db.prepare(
+    `INSERT INTO day_coverage (meter_id, resolution, day, complete, fetched_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT(meter_id, resolution, day) DO UPDATE SET complete = excluded.complete, fetched_at = excluded.fetched_at`,
+  );
+  db.transaction(() => {
+    for (const d of days) stmt.run(meterId, resolution, d.day, d.complete ? 1 : 0, now);
+  })();
+}
+
+/** Coverage of a meter at `resolution` for days in [from, to) (ISO dates compare as strings). */
+export function coverageBetween(
+  db: Db,
+  meterId: string,
+  resolution: Resolution,
+  from: LocalDate,
+  to: LocalDate,
+): Map<LocalDate, DayCoverage> {
+  const rows = db
+    .prepare(
+      `SELECT day, complete, fetched_at AS fetchedAt FROM day_coverage
+       WHERE meter_id = ? AND resolution = ? AND day >= ? AND day < ?`,
+    )
+    .all(meterId, resolution, from, to) as { day: string; complete: number; fetchedAt: number }[];
+  return new Map(rows.map((r) => [r.day, { day: r.day, complete: r.complete === 1, fetchedAt: r.fetchedAt }]));
+}
+
+/** Forgets coverage of days in [from, to) at every resolution, so the sync job fetches them again. */
+export function forgetCoverage(db: Db, meterId: string, from: LocalDate, to: LocalDate): void {
+  db.prepare(`DELETE FROM day_coverage WHERE meter_id = ? AND day >= ? AND day < ?`).run(meterId, from, to);
+}

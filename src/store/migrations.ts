@@ -1,0 +1,89 @@
+/**
+ * Schema migrations, applied in order; index + 1 = `PRAGMA user_version` after it ran.
+ * Never edit a released migration: append a new one.
+ *
+ * Units: instants are UTC epoch ms; reading values are in the meter's unit (Wh for electricity);
+ * `statistic_rows` mirror what was written to Home Assistant, in Wh (HA receives kWh).
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meters (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE readings (
+    meter_id TEXT NOT NULL REFERENCES meters(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    value REAL NOT NULL CHECK (value >= 0),
+    quality TEXT,
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (meter_id, start, duration_ms)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE dirty_hours (
+    meter_id TEXT NOT NULL REFERENCES meters(id) ON DELETE CASCADE,
+    hour INTEGER NOT NULL,
+    PRIMARY KEY (meter_id, hour)
+  ) WITHOUT ROWID;
+
+  -- Which local days were fetched, per resolution, and whether the provider had them complete.
+  CREATE TABLE day_coverage (
+    meter_id TEXT NOT NULL REFERENCES meters(id) ON DELETE CASCADE,
+    resolution TEXT NOT NULL,
+    day TEXT NOT NULL,
+    complete INTEGER NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (meter_id, resolution, day)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sync_state (
+    meter_id TEXT PRIMARY KEY REFERENCES meters(id) ON DELETE CASCADE,
+    status TEXT NOT NULL DEFAULT 'pending',
+    last_error TEXT,
+    last_attempt_at INTEGER,
+    last_success_at INTEGER,
+    daily_history_start TEXT,
+    load_curve_history_start TEXT
+  );
+
+  CREATE TABLE request_log (
+    provider_key TEXT NOT NULL,
+    day TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (provider_key, day)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE statistic_rows (
+    statistic_id TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    state_wh REAL NOT NULL,
+    sum_wh REAL NOT NULL,
+    PRIMARY KEY (statistic_id, start)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE anomalies (
+    meter_id TEXT NOT NULL REFERENCES meters(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    window_start TEXT NOT NULL,
+    value REAL NOT NULL,
+    average_7d REAL NOT NULL,
+    variance_percent REAL NOT NULL,
+    severity TEXT NOT NULL,
+    detected_at INTEGER NOT NULL,
+    notified_at INTEGER,
+    PRIMARY KEY (meter_id, day)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE kv (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];

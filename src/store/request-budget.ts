@@ -1,0 +1,37 @@
+import { DateTime } from "luxon";
+import { ProviderError } from "../domain/errors.js";
+import type { RequestGate } from "../domain/types.js";
+import type { Db } from "./db.js";
+
+/**
+ * A persistent per-day request budget for one provider key (e.g. "conso_api@https://conso.boris.sh"),
+ * shared by all meters using that gateway. Days are counted in `timezone` (the provider's zone),
+ * so the budget resets at the provider's local midnight. `acquire` throws ProviderError
+ * `budget_exhausted` once `limit` requests were made that day; the count survives restarts.
+ */
+export function createRequestGate(
+  db: Db,
+  opts: { providerKey: string; limit: number; timezone: string; now?: () => number },
+): RequestGate & { used(): number } {
+  const now = opts.now ?? Date.now;
+  const day = () => DateTime.fromMillis(now(), { zone: opts.timezone }).toISODate()!;
+  const read = db.prepare(`SELECT count FROM request_log WHERE provider_key = ? AND day = ?`);
+  const bump = db.prepare(
+    `INSERT INTO request_log (provider_key, day, count) VALUES (?, ?, 1)
+     ON CONFLICT(provider_key, day) DO UPDATE SET count = count + 1`,
+  );
+  const used = () => ((read.get(opts.providerKey, day()) as { count: number } | undefined)?.count ?? 0);
+  return {
+    used,
+    remaining: () => Math.max(0, opts.limit - used()),
+    acquire() {
+      if (used() >= opts.limit) {
+        throw new ProviderError(
+          "budget_exhausted",
+          `daily request budget of ${opts.limit} calls for ${opts.providerKey} is spent; the rest continues tomorrow`,
+        );
+      }
+      bump.run(opts.providerKey, day());
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { EnedisDataConnectProvider } from "../../../src/providers/enedis-data-connect.js";
+import type { FetchRange } from "../../../src/domain/types.js";
+import { CountingGate, fastRetry, fixture, meter, PRM, providerError } from "./fixtures/helpers.js";
+
+const BASE = "http://enedis.test";
+const TOKEN = `${BASE}/oauth2/v3/token`;
+const DAILY = `${BASE}/metering_data_dc/v5/daily_consumption`;
+const CURVE = `${BASE}/metering_data_clc/v5/consumption_load_curve`;
+const daily: FetchRange = { resolution: "daily", start: "2023-04-01", end: "2023-04-04" };
+const curve: FetchRange = { resolution: "load_curve", start: "2023-04-01", end: "2023-04-02" };
+
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+/** Token endpoint issuing tok-1, tok-2, … and recording the form bodies. */
+function tokenEndpoint() {
+  const state = { hits: 0, bodies: [] as URLSearchParams[] };
+  server.use(
+    http.post(TOKEN, async ({ request }) => {
+      state.hits++;
+      state.bodies.push(new URLSearchParams(await request.text()));
+      return HttpResponse.json({ access_token: `tok-${state.hits}`, token_type: "Bearer", expires_in: "12600", scope: "" });
+    }),
+  );
+  return state;
+}
+
+/** Metering endpoints answering the recorded fixtures and recording Authorization headers. */
+function metering() {
+  const auth: string[] = [];
+  const urls: URL[] = [];
+  server.use(
+    http.get(DAILY, ({ request }) => {
+      auth.push(request.headers.get("authorization") ?? "");
+      urls.push(new URL(request.url));
+      return HttpResponse.json(fixture("daily-3-days.json"));
+    }),
+    http.get(CURVE, ({ request }) => {
+      auth.push(request.headers.get("authorization") ?? "");
+      urls.push(new URL(request.url));
+      return HttpResponse.json(fixture("load-curve-excerpt.json"));
+    }),
+  );
+  return { auth, urls };
+}
+
+function provider(clock = { t: Date.parse("2026-01-01T08:00:00Z") }) {
+  return new EnedisDataConnectProvider({
+    clientId: "app-id",
+    clientSecret: "app-secret",
+    baseUrl: BASE,
+    now: () => clock.t,
+    retry: fastRetry(1),
+  });
+}
+
+describe("EnedisDataConnectProvider", () => {
+  it("fetches the client-credentials token once and reuses it for two calls", async () => {
+    const tok = tokenEndpoint();
+    const m = metering();
+    const gate = new CountingGate();
+    const p = provider();
+    const r1 = await p.fetch(meter, daily, gate);
+    const r2 = await p.fetch(meter, curve, gate);
+    expect(r1.readings.map((x) => x.value)).toEqual([11776, 14401, 12820]);
+    expect(r2.readings.map((x) => x.value)).toEqual([376, 173, 72, 44]);
+    expect(tok.hits).toBe(1);
+    expect(tok.bodies[0]!.get("grant_type")).toBe("client_credentials");
+    expect(tok.bodies[0]!.get("client_id")).toBe("app-id");
+    expect(m.auth).toEqual(["Bearer tok-1", "Bearer tok-1"]);
+    expect(Object.fromEntries(m.urls[0]!.searchParams)).toEqual({ usage_point_id: PRM, start: "2023-04-01", end: "2023-04-04" });
+    expect(gate.count).toBe(3); // token + two metering calls
+  });
+
+  it("fetches a new token once the string expires_in (12600 s) has run out", async () => {
+    const tok = tokenEndpoint();
+    const m = metering();
+    const clock = { t: Date.parse("2026-01-01T08:00:00Z") };
+    const p = provider(clock);
+    await p.fetch(meter, daily, new CountingGate());
+    clock.t += 3 * 3600_000; // still valid
+    await p.fetch(meter, daily, new CountingGate());
+    clock.t += 3600_000; // 4 h after issue: expired
+    await p.fetch(meter, daily, new CountingGate());
+    expect(tok.hits).toBe(2);
+    expect(m.auth).toEqual(["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]);
+  });
+
+  it("token endpoint invalid_client → auth, no metering call", async () => {
+    server.use(http.post(TOKEN, () => HttpResponse.json({ error: "invalid_client", error_description: "Bad credentials" }, { status: 401 })));
+    const m = metering();
+    const e = await providerError(provider().fetch(meter, daily, new CountingGate()));
+    expect(e.code).toBe("auth");
+    expect(e.message).toContain("invalid_client");
+    expect(m.auth).toEqual([]);
+  });
+
+  it("403 consent error → auth and the cached token is dropped", async () => {
+    const tok = tokenEndpoint();
+    let calls = 0;
+    server.use(
+      http.get(DAILY, () => {
+        calls++;
+        return calls === 1
+          ? HttpResponse.json({ error: "ADAM-DC-0008", error_description: "No consent can be found for this customer and this usage point." }, { status: 403 })
+          : HttpResponse.json(fixture("daily-3-days.json"));
+      }),
+    );
+    const p = provider();
+    const e = await providerError(p.fetch(meter, daily, new CountingGate()));
+    expect(e.code).toBe("auth");
+    expect(e.message).toMatch(/consent revoked/);
+    await p.fetch(meter, daily, new CountingGate());
+    expect(tok.hits).toBe(2);
+  });
+
+  it("429 Quota Q3 reached without Retry-After → quota_exceeded; no_data_found → end of history", async () => {
+    tokenEndpoint();
+    server.use(http.get(DAILY, () => HttpResponse.json({ error: "Quota Q3 reached", error_description: "Call threshold allowed on 0:00:01" }, { status: 429 })));
+    const p = provider();
+    const e = await providerError(p.fetch(meter, daily, new CountingGate()));
+    expect(e.code).toBe("quota_exceeded");
+    expect(e.message).toContain("Quota Q3 reached");
+    server.use(http.get(DAILY, () => HttpResponse.json({ error: "no_data_found", error_description: "no measure found for this usage point" }, { status: 404 })));
+    expect((await p.fetch(meter, daily, new CountingGate())).endOfHistory).toBe(true);
+  });
+
+  it("a wrapped response for another usage point → invalid_prm", async () => {
+    tokenEndpoint();
+    server.use(http.get(DAILY, () => HttpResponse.json({ meter_reading: { usage_point_id: "22222222222222", interval_reading: [] } })));
+    const e = await providerError(provider().fetch(meter, daily, new CountingGate()));
+    expect(e.code).toBe("invalid_prm");
+  });
+
+  it("budget exhausted → no token request and no metering call", async () => {
+    const tok = tokenEndpoint();
+    const m = metering();
+    const e = await providerError(provider().fetch(meter, daily, new CountingGate(0)));
+    expect(e.code).toBe("budget_exhausted");
+    expect(tok.hits).toBe(0);
+    expect(m.auth).toEqual([]);
+  });
+});
