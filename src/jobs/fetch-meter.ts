@@ -33,7 +33,7 @@ export async function fetchMeter(
   meter: Meter,
   provider: Provider,
   gate: RequestGate,
-  opts: { retentionDays: number; now: () => number; log: Logger },
+  opts: { retentionDays: number; now: () => number; log: Logger; recheckDays?: number },
 ): Promise<FetchOutcome> {
   const now = opts.now();
   const zone = meter.timezone;
@@ -50,6 +50,7 @@ export async function fetchMeter(
       load_curve: coverageBetween(db, meter.id, "load_curve", horizon, today),
     },
     now,
+    recheckDays: opts.recheckDays ?? 7,
   });
   const out: FetchOutcome = { requests: 0, fetched: 0, stored: 0, rejected: 0, remaining: plan.length, status: "ok", error: null };
   if (plan.length > 0) {
@@ -59,13 +60,21 @@ export async function fetchMeter(
       `meter ${meter.id}: ${plan.length} request(s) planned (${plan.length - curves} daily, ${curves} load curve), ${gate.remaining()} left in today's budget`,
     );
   }
+  const historyEnded = new Set<Resolution>();
   for (const [index, range] of plan.entries()) {
+    if (historyEnded.has(range.resolution)) {
+      out.remaining--; // older than a range the provider already called "before history"
+      continue;
+    }
     try {
       const result = await provider.fetch(meter, range, gate);
       out.requests++;
       out.remaining--;
       if (result.endOfHistory) {
-        setHistoryStart(db, meter.id, range.resolution, range.end);
+        // Requests are newest-first: everything older is before the history start too.
+        historyEnded.add(range.resolution);
+        const known = state.historyStart[range.resolution];
+        if (!known || range.end > known) setHistoryStart(db, meter.id, range.resolution, range.end);
         opts.log.info(`meter ${meter.id}: ${range.resolution} history starts at ${range.end} (provider has nothing before)`);
         continue;
       }

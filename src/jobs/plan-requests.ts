@@ -15,6 +15,11 @@ export interface PlanInput {
   /** Incomplete days older than this many days are retried at most once per `retryOldAfterDays`. */
   recentDays?: number;
   retryOldAfterDays?: number;
+  /**
+   * Days before today fetched again every cycle even when complete (default 0): catches late
+   * corrections from the provider at no extra request, since they fit in one call.
+   */
+  recheckDays?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -53,11 +58,12 @@ export function planRequests(input: PlanInput): FetchRange[] {
 function wantedDays(input: PlanInput, resolution: Resolution, first: LocalDate): LocalDate[] {
   const recentFrom = addDays(input.today, -(input.recentDays ?? 7));
   const retryBefore = input.now - (input.retryOldAfterDays ?? 7) * DAY_MS;
+  const recheckFrom = addDays(input.today, -(input.recheckDays ?? 0));
   const coverage = input.coverage[resolution];
   const days: LocalDate[] = [];
   for (let d = addDays(input.today, -1); d >= first; d = addDays(d, -1)) {
     const c = coverage.get(d);
-    if (!c || (!c.complete && (d >= recentFrom || c.fetchedAt < retryBefore))) days.push(d);
+    if (d >= recheckFrom || !c || (!c.complete && (d >= recentFrom || c.fetchedAt < retryBefore))) days.push(d);
   }
   return days;
 }

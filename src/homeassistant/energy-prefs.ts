@@ -1,0 +1,58 @@
+import type { Connection } from "home-assistant-js-websocket";
+import { haVersionAtLeast } from "./connection.js";
+
+/** One issue of `energy/validate`: `{type, affected_entities: [[id, value]], translation_placeholders}`. */
+export interface EnergyValidationIssue {
+  type: string;
+  affected_entities: [string, unknown][];
+  translation_placeholders?: Record<string, string> | null;
+}
+
+/**
+ * Adds `statisticId` as a grid consumption source of the Energy dashboard, unless it is already
+ * there. Keeps every other source. The grid shape changed in core PR #162200 (unified grid
+ * objects, HA 2026.3, unverified release): older cores use `flow_from[]`. Source: core
+ * energy/data.py, energy/websocket_api.py. Admin only. Returns true when prefs were changed.
+ */
+export async function addGridConsumption(conn: Connection, haVersion: string, statisticId: string): Promise<boolean> {
+  const prefs = await conn
+    .sendMessagePromise<{ energy_sources: Record<string, unknown>[]; device_consumption: unknown[] }>({ type: "energy/get_prefs" })
+    .catch(() => ({ energy_sources: [] as Record<string, unknown>[], device_consumption: [] as unknown[] }));
+  const sources = prefs.energy_sources ?? [];
+  if (JSON.stringify(sources).includes(`"${statisticId}"`)) return false;
+  const unified = haVersionAtLeast(haVersion, 2026, 3);
+  const grid = sources.find((s) => s.type === "grid");
+  if (unified) {
+    sources.push({
+      type: "grid",
+      stat_energy_from: statisticId,
+      stat_energy_to: null,
+      stat_cost: null,
+      entity_energy_price: null,
+      number_energy_price: null,
+      stat_compensation: null,
+      entity_energy_price_export: null,
+      number_energy_price_export: null,
+      cost_adjustment_day: 0,
+    });
+  } else {
+    const flow = { stat_energy_from: statisticId, stat_cost: null, entity_energy_price: null, number_energy_price: null };
+    if (grid) (grid.flow_from as unknown[]).push(flow);
+    else sources.push({ type: "grid", flow_from: [flow], flow_to: [], cost_adjustment_day: 0 });
+  }
+  await conn.sendMessagePromise({ type: "energy/save_prefs", energy_sources: sources });
+  return true;
+}
+
+/**
+ * Runs `energy/validate` and returns the issues that mention `statisticId` (empty = the Energy
+ * dashboard accepts it).
+ */
+export async function energyIssuesFor(conn: Connection, statisticId: string): Promise<EnergyValidationIssue[]> {
+  const result = await conn.sendMessagePromise<{ energy_sources: EnergyValidationIssue[][]; device_consumption: EnergyValidationIssue[][] }>({
+    type: "energy/validate",
+  });
+  return [...result.energy_sources.flat(), ...result.device_consumption.flat()].filter((i) =>
+    JSON.stringify(i).includes(statisticId),
+  );
+}

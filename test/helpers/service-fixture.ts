@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DateTime } from "luxon";
+import type { Connection } from "home-assistant-js-websocket";
+import { createLogger } from "../../src/log.js";
+import { createService, type Service } from "../../src/service.js";
+import type { Settings } from "../../src/settings.js";
+import type { HomeAssistantInstance } from "./ha-harness.js";
+import type { ProviderSimulator } from "./provider-simulator.js";
+
+/** Settings of a standalone service pointing at a harness HA and a provider simulator. */
+export function testSettings(ha: HomeAssistantInstance, sim: ProviderSimulator, overrides: Partial<Settings> = {}): Settings {
+  return {
+    mode: "standalone",
+    dataDir: mkdtempSync(join(tmpdir(), "eb-data-")),
+    homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
+    meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky test" }],
+    requestBudgetPerDay: 500,
+    anomalyThresholdPercent: 120,
+    retentionDays: 730,
+    logLevel: "warning",
+    ...overrides,
+  };
+}
+
+/** Creates a service for tests (fast retries, silent log) and a cleanup that also removes its data dir. */
+export async function testService(settings: Settings, now: () => number): Promise<Service & { dispose(): void }> {
+  const service = await createService(settings, {
+    log: createLogger((process.env.EB_LOG as "info" | undefined) ?? "silent"),
+    now,
+    provider: { retry: { minTimeout: 5, maxTimeout: 20, retries: 2 } },
+  });
+  return Object.assign(service, {
+    dispose() {
+      service.close();
+      rmSync(settings.dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+/** Every hourly row HA holds for a statistic (kWh), oldest first. */
+export async function haRows(conn: Connection, statisticId: string): Promise<{ start: number; state: number; sum: number }[]> {
+  const res = await conn.sendMessagePromise<Record<string, { start: number; state: number; sum: number }[]>>({
+    type: "recorder/statistics_during_period",
+    start_time: "2000-01-01T00:00:00Z",
+    end_time: "2100-01-01T00:00:00Z",
+    statistic_ids: [statisticId],
+    period: "hour",
+    types: ["state", "sum"],
+    units: { energy: "kWh" },
+  });
+  return res[statisticId] ?? [];
+}
+
+/** Sums hourly rows (kWh) per Europe/Paris local day → Wh. */
+export function whPerParisDay(rows: readonly { start: number; state: number }[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rows) {
+    const day = DateTime.fromMillis(r.start, { zone: "Europe/Paris" }).toISODate()!;
+    out.set(day, (out.get(day) ?? 0) + r.state * 1000);
+  }
+  return out;
+}
+
+/** Asserts-friendly check: every row's sum minus the previous sum equals its state, and no state is negative. */
+export function continuityErrors(rows: readonly { start: number; state: number; sum: number }[]): string[] {
+  const errors: string[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.state < -1e-9) errors.push(`negative hour at ${new Date(r.start).toISOString()}: ${r.state}`);
+    const prev = i > 0 ? rows[i - 1]!.sum : 0;
+    if (Math.abs(r.sum - prev - r.state) > 1e-6) {
+      errors.push(`sum jump at ${new Date(r.start).toISOString()}: ${prev} → ${r.sum} with state ${r.state}`);
+    }
+  }
+  return errors;
+}
