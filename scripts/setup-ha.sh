@@ -78,14 +78,13 @@ find_python() {
     log "EB_PYTHON=$EB_PYTHON is not a usable Python $PY_SERIES" >&2
     return 1
   fi
-  if command -v pyenv >/dev/null 2>&1; then
-    local root
-    root="$(pyenv root 2>/dev/null || true)"
-    if [[ -n "$root" ]]; then
-      while IFS= read -r cand; do
-        if python_ok "$cand"; then echo "$cand"; return 0; fi
-      done < <(ls -d "$root"/versions/"$PY_SERIES".*/bin/python 2>/dev/null | sort -rV)
-    fi
+  local root=""
+  if command -v pyenv >/dev/null 2>&1; then root="$(pyenv root 2>/dev/null || true)"; fi
+  [[ -n "$root" ]] || root="${PYENV_ROOT:-$HOME/.pyenv}"
+  if [[ -d "$root/versions" ]]; then
+    while IFS= read -r cand; do
+      if python_ok "$cand"; then echo "$cand"; return 0; fi
+    done < <(ls -d "$root"/versions/"$PY_SERIES".*/bin/python 2>/dev/null | sort -rV)
   fi
   cand="$(command -v "python$PY_SERIES" 2>/dev/null || true)"
   if [[ -n "$cand" ]] && python_ok "$cand"; then echo "$cand"; return 0; fi

@@ -33,7 +33,10 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const log = createLogger(command === "sync" ? (settings.logLevel === "info" ? "warning" : settings.logLevel) : settings.logLevel);
+  const log =
+    command === "sync"
+      ? createLogger(settings.logLevel === "info" ? "warning" : settings.logLevel, 2)
+      : createLogger(settings.logLevel);
   if (settings.meters.length === 0) log.warn("no meter configured: add one under `meters` in the options");
   const service = await createService(settings, { log });
 

@@ -11,7 +11,9 @@ const meterOption = z
   .object({
     provider: z.enum(["conso_api", "myelectricaldata", "enedis_data_connect"]),
     prm: z
-      .string()
+      .string({
+        invalid_type_error: "must be the 14-digit PRM written in quotes (e.g. \"01234567890123\"): unquoted, YAML reads it as a number and drops leading zeros",
+      })
       .regex(/^[0-9]{14}$/, "must be the 14-digit PRM (usage point id) shown on the Linky meter and in the Enedis account"),
     token: z.string().min(1, "must not be empty").optional(),
     base_url: z.string().url("must be a URL such as https://conso.boris.sh").optional(),

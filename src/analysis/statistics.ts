@@ -63,7 +63,9 @@ export function planStatistics(desired: readonly HourSum[], actual: readonly HaR
   const adjustments: StatisticsPlan["adjustments"] = [];
   let flattened = 0;
   let applied = 0; // adjustment already applied to every later HA row by earlier adjust calls
-  let runningSumKwh: number | null = null;
+  // Hours HA has before our first row are flattened at the sum our series starts from.
+  const first = desired[0];
+  let runningSumKwh: number | null = first ? (first.sumWh - first.stateWh) / 1000 : null;
   for (const start of starts) {
     const w = want.get(start);
     const h = have.get(start);

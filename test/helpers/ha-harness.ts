@@ -23,7 +23,6 @@ export const HA_VERSION = "2025.4.4";
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const LOCK_FILE = join(REPO_ROOT, "scripts", "ha-requirements.txt");
-const START_TIMEOUT_MS = Number(process.env.EB_HA_START_TIMEOUT_MS ?? 120_000);
 const STOP_TIMEOUT_MS = 20_000;
 const LOG_LINES = 2000;
 
@@ -100,7 +99,16 @@ export interface StartOptions {
   automations?: unknown[];
   /** Use this (existing or new) config dir instead of a temp dir; it is never deleted. */
   configDir?: string;
+  /**
+   * By default an "Invalid config for …" or "Setup failed for …" line in HA's log fails the start
+   * (a typo in `extraConfig` must not pass silently). Set true to tolerate them.
+   */
+  allowSetupErrors?: boolean;
 }
+
+/** Log lines that mean HA will not run as configured (recovery mode binds 0.0.0.0:8123!). */
+const FATAL_LINES = [/Failed to parse configuration\.yaml/, /recovery mode/i, /Unable to set up core integrations/];
+const SETUP_ERROR_LINES = [/Invalid config for /, /Setup failed for /];
 
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -163,11 +171,15 @@ function configurationYaml(port: number, extraConfig?: string): string {
 class RingLog {
   private lines: string[] = [];
   private partial = "";
+  constructor(private readonly onLine: (line: string) => void = () => undefined) {}
   push(chunk: Buffer | string): void {
     const text = this.partial + chunk.toString();
     const parts = text.split("\n");
     this.partial = parts.pop() ?? "";
-    for (const p of parts) this.lines.push(p);
+    for (const p of parts) {
+      this.lines.push(p);
+      this.onLine(p);
+    }
     if (this.lines.length > LOG_LINES) this.lines.splice(0, this.lines.length - LOG_LINES);
   }
   text(): string {
@@ -224,15 +236,22 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/api/websocket`;
   writeFileSync(join(configDir, "configuration.yaml"), configurationYaml(port, opts.extraConfig));
-  writeFileSync(join(configDir, "automations.yaml"), stringify(opts.automations ?? []));
+  // JSON is valid YAML and quotes every string: HA reads YAML 1.1, where a bare `on`/`off` is a boolean.
+  writeFileSync(join(configDir, "automations.yaml"), JSON.stringify(opts.automations ?? [], null, 2));
 
-  const ring = new RingLog();
+  const startTimeoutMs = Number(process.env.EB_HA_START_TIMEOUT_MS ?? 120_000);
+  const fatalPatterns = opts.allowSetupErrors ? FATAL_LINES : [...FATAL_LINES, ...SETUP_ERROR_LINES];
+  let fatalLine: string | undefined;
+  const ring = new RingLog((line) => {
+    if (!fatalLine && fatalPatterns.some((re) => re.test(line))) fatalLine = line;
+  });
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let exitInfo: string | undefined;
 
   const spawnHass = () => {
     exitInfo = undefined;
+    fatalLine = undefined;
     const c = spawn(join(venv, "bin", "hass"), ["-c", configDir, "--skip-pip", "--log-no-color"], {
       cwd: configDir,
       env: childEnv(),
@@ -264,13 +283,14 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
   const waitFor = async <T>(what: string, deadline: number, probe: () => Promise<T | undefined>): Promise<T> => {
     for (;;) {
       if (exitInfo) throw failStart(`${what}: ${exitInfo}`);
+      if (fatalLine) throw failStart(`failed to start as configured: HA logged "${fatalLine.slice(0, 400)}"`);
       try {
         const v = await probe();
         if (v !== undefined) return v;
       } catch {
         /* not up yet */
       }
-      if (Date.now() > deadline) throw failStart(`${what}: timed out after ${START_TIMEOUT_MS / 1000} s`);
+      if (Date.now() > deadline) throw failStart(`${what}: timed out after ${startTimeoutMs / 1000} s`);
       await sleep(250);
     }
   };
@@ -295,7 +315,7 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
   const username = "energy-bridge";
   const password = randomBytes(12).toString("hex");
   const t0 = Date.now();
-  const deadline = t0 + START_TIMEOUT_MS;
+  const deadline = t0 + startTimeoutMs;
   let version = "";
   let httpUpMs = 0;
   let onboardingMs = 0;
@@ -383,7 +403,7 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
       ring.push("\n[harness] ---- restart ----\n");
       spawnHass();
       try {
-        await waitRunning(Date.now() + START_TIMEOUT_MS);
+        await waitRunning(Date.now() + startTimeoutMs);
       } catch (err) {
         await killChild();
         console.error((err as Error).message);

@@ -1,0 +1,97 @@
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openStore } from "../../../src/store/db.js";
+import { getKv, setKv } from "../../../src/store/kv.js";
+import { listMeters, upsertMeter } from "../../../src/store/meters.js";
+import { MIGRATIONS } from "../../../src/store/migrations.js";
+import { METER, tempDir } from "./helpers.js";
+
+const TABLES = ["anomalies", "day_coverage", "dirty_hours", "kv", "meters", "readings", "request_log", "statistic_rows", "sync_state"];
+const tables = (db: Database.Database) =>
+  (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+function temp() {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t;
+}
+
+describe("openStore", () => {
+  it("opens :memory:, runs every migration and sets user_version", () => {
+    const db = openStore(":memory:");
+    expect(MIGRATIONS.length).toBeGreaterThan(0);
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(tables(db)).toEqual(expect.arrayContaining(TABLES));
+    expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it("creates the folder of a file store and uses WAL", () => {
+    const t = temp();
+    const db = openStore(t.file("nested/dir/energy.db"));
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  it("reopening a file store is a no-op: same version, data kept", () => {
+    const t = temp();
+    const path = t.file("energy.db");
+    const db = openStore(path);
+    upsertMeter(db, METER, 1);
+    setKv(db, "sync_minute", "17");
+    db.close();
+    const again = openStore(path);
+    expect(again.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(listMeters(again)).toEqual([METER]);
+    expect(getKv(again, "sync_minute")).toBe("17");
+    again.close();
+  });
+
+  it("refuses a store from a newer add-on with a clear error", () => {
+    const t = temp();
+    const path = t.file("energy.db");
+    const raw = new Database(path);
+    raw.pragma(`user_version = ${MIGRATIONS.length + 3}`);
+    raw.close();
+    expect(() => openStore(path)).toThrow(new RegExp(`schema version ${MIGRATIONS.length + 3}.*newer`));
+    // …and leaves it untouched.
+    const check = new Database(path);
+    expect(check.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length + 3);
+    expect(tables(check)).toEqual([]);
+    check.close();
+  });
+
+  it("the meters table cascades a meter's data away", () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, METER, 1);
+    db.prepare(`INSERT INTO readings VALUES (?, 0, 1800000, 1, NULL, 0)`).run(METER.id);
+    db.prepare(`DELETE FROM meters WHERE id = ?`).run(METER.id);
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM readings`).get() as { n: number }).n).toBe(0);
+    db.close();
+  });
+});
+
+describe("meters and kv", () => {
+  it("upsertMeter updates in place and keeps one sync_state row", () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, METER, 1);
+    upsertMeter(db, { ...METER, provider: "myelectricaldata", name: "Home" }, 2);
+    expect(listMeters(db)).toEqual([{ ...METER, provider: "myelectricaldata", name: "Home" }]);
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM sync_state`).get() as { n: number }).n).toBe(1);
+    db.close();
+  });
+
+  it("kv: undefined when absent, last write wins", () => {
+    const db = openStore(":memory:");
+    expect(getKv(db, "k")).toBeUndefined();
+    setKv(db, "k", "a");
+    setKv(db, "k", "b");
+    expect(getKv(db, "k")).toBe("b");
+    db.close();
+  });
+});

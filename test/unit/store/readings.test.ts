@@ -1,0 +1,135 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { Reading } from "../../../src/domain/types.js";
+import { openStore, type Db } from "../../../src/store/db.js";
+import { upsertMeter } from "../../../src/store/meters.js";
+import {
+  clearDirty,
+  deleteReadings,
+  dirtyCount,
+  dirtyRange,
+  pruneReadings,
+  readingsBetween,
+  readingsExtent,
+  upsertReadings,
+} from "../../../src/store/readings.js";
+import { METER } from "./helpers.js";
+
+const HOUR = 3_600_000;
+const HALF = 1_800_000;
+const utc = (iso: string) => Date.parse(iso);
+const hh = (iso: string, value: number, quality: string | null = "BRUT"): Reading => ({ start: utc(iso), durationMs: HALF, value, quality });
+const dirtyHours = (db: Db) =>
+  (db.prepare(`SELECT hour FROM dirty_hours WHERE meter_id = ? ORDER BY hour`).all(METER.id) as { hour: number }[]).map((r) => r.hour);
+const allReadings = (db: Db) => readingsBetween(db, METER.id, 0, Number.MAX_SAFE_INTEGER);
+const hoursFrom = (iso: string, n: number) => Array.from({ length: n }, (_, k) => utc(iso) + k * HOUR);
+
+let db: Db;
+beforeEach(() => {
+  db = openStore(":memory:");
+  upsertMeter(db, METER, 1);
+});
+
+describe("upsertReadings", () => {
+  const batch = [hh("2026-01-15T10:00:00Z", 120), hh("2026-01-15T10:30:00Z", 80), hh("2026-01-15T11:00:00Z", 0)];
+
+  it("inserts new readings and marks the UTC hours they touch dirty", () => {
+    expect(upsertReadings(db, METER.id, batch, 5)).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
+    expect(allReadings(db)).toEqual(batch);
+    expect(dirtyHours(db)).toEqual([utc("2026-01-15T10:00:00Z"), utc("2026-01-15T11:00:00Z")]);
+  });
+
+  it("the same readings twice → unchanged, no dirty hour", () => {
+    upsertReadings(db, METER.id, batch, 5);
+    clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
+    expect(upsertReadings(db, METER.id, batch.map((r) => ({ ...r })), 6)).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
+    expect(dirtyCount(db, METER.id)).toBe(0);
+    expect(dirtyRange(db, METER.id)).toBeNull();
+    expect(allReadings(db)).toEqual(batch);
+  });
+
+  it("a corrected value replaces the old one and dirties only its hours", () => {
+    upsertReadings(db, METER.id, batch, 5);
+    clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
+    const corrected = hh("2026-01-15T11:00:00Z", 42, "CORRIGE");
+    expect(upsertReadings(db, METER.id, [batch[0]!, corrected], 6)).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
+    expect(allReadings(db)).toEqual([batch[0], batch[1], corrected]);
+    expect(dirtyHours(db)).toEqual([utc("2026-01-15T11:00:00Z")]);
+  });
+
+  it("a changed quality alone counts as a correction", () => {
+    upsertReadings(db, METER.id, batch, 5);
+    expect(upsertReadings(db, METER.id, [{ ...batch[0]!, quality: "CORRIGE" }], 6)).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+  });
+
+  it.each([
+    ["2026-03-29", "2026-03-28T23:00:00Z", 23],
+    ["2026-01-15", "2026-01-14T23:00:00Z", 24],
+    ["2026-10-25", "2026-10-24T22:00:00Z", 25],
+  ])("a daily reading of %s marks its %i hours dirty", (_day, startIso, n) => {
+    upsertReadings(db, METER.id, [{ start: utc(startIso), durationMs: n * HOUR, value: 9000, quality: null }]);
+    expect(dirtyHours(db)).toEqual(hoursFrom(startIso, n));
+  });
+
+  it("a daily reading and the half-hours of the same day coexist", () => {
+    const daily: Reading = { start: utc("2026-01-14T23:00:00Z"), durationMs: 24 * HOUR, value: 9000, quality: null };
+    const first = hh("2026-01-14T23:00:00Z", 100);
+    upsertReadings(db, METER.id, [first, daily]);
+    // ordered by start, then the longer reading first
+    expect(allReadings(db)).toEqual([daily, first]);
+  });
+
+  it("a negative value is rejected by the table and nothing of the batch is stored", () => {
+    expect(() => upsertReadings(db, METER.id, [hh("2026-01-15T09:00:00Z", 5), hh("2026-01-15T09:30:00Z", -1)])).toThrow(
+      /CHECK constraint/i,
+    );
+    expect(allReadings(db)).toEqual([]);
+    expect(dirtyCount(db, METER.id)).toBe(0);
+  });
+
+  it("a failing batch leaves an earlier correction un-applied too", () => {
+    upsertReadings(db, METER.id, batch);
+    clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
+    expect(() => upsertReadings(db, METER.id, [hh("2026-01-15T10:00:00Z", 999), hh("2026-01-15T12:00:00Z", -5)])).toThrow();
+    expect(allReadings(db)).toEqual(batch);
+    expect(dirtyCount(db, METER.id)).toBe(0);
+  });
+
+  it("readings of an unknown meter are refused (foreign key)", () => {
+    expect(() => upsertReadings(db, "99999999999999", batch)).toThrow(/FOREIGN KEY/i);
+  });
+});
+
+describe("reading queries and maintenance", () => {
+  it("readingsBetween returns readings overlapping [from, to); readingsExtent spans them", () => {
+    const daily: Reading = { start: utc("2026-01-14T23:00:00Z"), durationMs: 24 * HOUR, value: 9000, quality: null };
+    const a = hh("2026-01-16T10:00:00Z", 1);
+    upsertReadings(db, METER.id, [daily, a]);
+    expect(readingsBetween(db, METER.id, utc("2026-01-15T12:00:00Z"), utc("2026-01-15T13:00:00Z"))).toEqual([daily]);
+    expect(readingsBetween(db, METER.id, utc("2026-01-15T23:00:00Z"), utc("2026-01-16T10:00:00Z"))).toEqual([]);
+    expect(readingsExtent(db, METER.id)).toEqual({ first: daily.start, last: a.start + HALF });
+    expect(readingsExtent(db, "other")).toBeNull();
+  });
+
+  it("deleteReadings removes readings starting in [from, to) and marks their hours dirty", () => {
+    const rs = [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T10:30:00Z", 2), hh("2026-01-15T12:30:00Z", 3), hh("2026-01-15T14:00:00Z", 4)];
+    upsertReadings(db, METER.id, rs);
+    clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
+    expect(deleteReadings(db, METER.id, utc("2026-01-15T10:30:00Z"), utc("2026-01-15T14:00:00Z"))).toBe(2);
+    expect(allReadings(db)).toEqual([rs[0], rs[3]]);
+    expect(dirtyHours(db)).toEqual([utc("2026-01-15T10:00:00Z"), utc("2026-01-15T12:00:00Z")]);
+  });
+
+  it("dirtyRange/clearDirty: clears up to and including the given hour only", () => {
+    upsertReadings(db, METER.id, [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T12:00:00Z", 1), hh("2026-01-15T15:00:00Z", 1)]);
+    expect(dirtyRange(db, METER.id)).toEqual({ first: utc("2026-01-15T10:00:00Z"), last: utc("2026-01-15T15:00:00Z") });
+    clearDirty(db, METER.id, utc("2026-01-15T12:00:00Z"));
+    expect(dirtyHours(db)).toEqual([utc("2026-01-15T15:00:00Z")]);
+  });
+
+  it("pruneReadings deletes readings that ended before the cutoff", () => {
+    const rs = [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T10:30:00Z", 2), hh("2026-01-15T11:00:00Z", 3)];
+    upsertReadings(db, METER.id, rs);
+    expect(pruneReadings(db, utc("2026-01-15T11:00:00Z"))).toBe(2);
+    expect(allReadings(db)).toEqual([rs[2]]);
+  });
+});
