@@ -99,6 +99,11 @@ export interface StartOptions {
   automations?: unknown[];
   /** Use this (existing or new) config dir instead of a temp dir; it is never deleted. */
   configDir?: string;
+  /** Loopback port to listen on (default: a free one). */
+  port?: number;
+  /** Admin login created at onboarding (default "energy-bridge" and a random password). */
+  username?: string;
+  password?: string;
   /**
    * By default an "Invalid config for …" or "Setup failed for …" line in HA's log fails the start
    * (a typo in `extraConfig` must not pass silently). Set true to tolerate them.
@@ -232,7 +237,7 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
   const ownsDir = !opts.configDir;
   const configDir = opts.configDir ?? mkdtempSync(join(tmpdir(), "eb-ha-"));
   mkdirSync(configDir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const wsUrl = `ws://127.0.0.1:${port}/api/websocket`;
   writeFileSync(join(configDir, "configuration.yaml"), configurationYaml(port, opts.extraConfig));
@@ -312,8 +317,8 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
     clearTimeout(timer);
   };
 
-  const username = "energy-bridge";
-  const password = randomBytes(12).toString("hex");
+  const username = opts.username ?? "energy-bridge";
+  const password = opts.password ?? randomBytes(12).toString("hex");
   const t0 = Date.now();
   const deadline = t0 + startTimeoutMs;
   let version = "";

@@ -1,0 +1,110 @@
+/**
+ * The demo: a local Home Assistant Core (the test harness), the Conso API simulator serving the
+ * bundled real Sceaux household data shifted to recent dates, and Energy Bridge importing it all,
+ * then running its daily schedule until Ctrl-C. Prints where to look.
+ *
+ *   npm run demo            (installs HA Core into a cached virtualenv on first run)
+ *   EB_DEMO_PORT=8124 npm run demo
+ */
+import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startHomeAssistant } from "../test/helpers/ha-harness.js";
+import { startProviderSimulator } from "../test/helpers/provider-simulator.js";
+import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../test/helpers/dataset.js";
+import { createLogger } from "../src/log.js";
+import { createService } from "../src/service.js";
+import type { Settings } from "../src/settings.js";
+import { addGridConsumption, energyIssuesFor } from "../src/homeassistant/energy-prefs.js";
+import { entityIds } from "../src/homeassistant/entities.js";
+import { formatSummary } from "../src/jobs/sync-meter.js";
+import { startSchedule } from "../src/jobs/scheduler.js";
+
+const say = (msg: string) => console.log(`\x1b[1m[demo]\x1b[0m ${msg}`);
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const srv = createServer();
+    srv.once("error", () => res(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => res(true)));
+  });
+}
+
+const wanted = Number(process.env.EB_DEMO_PORT ?? 8123);
+const port = (await portIsFree(wanted)) ? wanted : undefined;
+say(`starting Home Assistant Core in a temporary folder${port ? ` on port ${port}` : ""}…`);
+const ha = await startHomeAssistant({ ...(port ? { port } : {}), username: "demo", password: "demo-demo" });
+say(`Home Assistant ${ha.version} is up at ${ha.url} (started in ${(ha.timings.totalMs / 1000).toFixed(1)} s)`);
+
+const series = loadHalfHourSeries(SCEAUX_2008_30MIN);
+const sim = await startProviderSimulator({ series });
+say(`Conso API simulator at ${sim.baseUrl}: real 30-min data of a household in Sceaux (UCI dataset, CC BY 4.0), shifted ${Math.round(sim.shiftMs / 604_800_000)} weeks to end yesterday`);
+
+const dataDir = mkdtempSync(join(tmpdir(), "eb-demo-"));
+const settings: Settings = {
+  mode: "standalone",
+  dataDir,
+  homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
+  meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky demo" }],
+  // The real gateway allows ~40 calls a day, so a real backfill spreads the 30-min history over
+  // a few days; the local simulator has no such limit, so the demo imports everything at once.
+  requestBudgetPerDay: 500,
+  anomalyThresholdPercent: 120,
+  retentionDays: 730,
+  logLevel: "info",
+};
+const log = createLogger("info");
+const service = await createService(settings, { log });
+const job = service.jobs[0]!;
+
+say("importing: daily totals for the whole history first, then the load curve newest-first…");
+const t0 = Date.now();
+const [summary] = await service.runCycle();
+say(`${formatSummary(summary!)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+await addGridConsumption(service.link.connection, service.link.haVersion, job.statistic.statisticId);
+const issues = await energyIssuesFor(service.link.connection, job.statistic.statisticId);
+say(issues.length === 0 ? "Energy dashboard: statistic added as grid consumption, energy/validate reports no issue" : `energy/validate issues: ${JSON.stringify(issues)}`);
+
+const ids = entityIds(sim.prm);
+const schedule = startSchedule({
+  db: service.db,
+  window: job.provider.capabilities.scheduleWindow,
+  timezone: job.provider.capabilities.timezone,
+  runNow: false,
+  log,
+  cycle: async () => {
+    const summaries = await service.runCycle();
+    for (const s of summaries) say(formatSummary(s));
+    return summaries.some((s) => s.status === "error");
+  },
+});
+
+console.log(`
+\x1b[1m================ Energy Bridge demo is running ================\x1b[0m
+  Home Assistant   ${ha.url}
+  Login            demo / demo-demo
+  Energy dashboard ${ha.url}/energy   (pick a day in the past year: hourly bars)
+  Statistic        ${job.statistic.statisticId}   (Developer tools → Statistics)
+  Entities         ${ids.daily}, ${ids.anomaly}, ${ids.lastSync}
+  Events           energy_bridge_anomaly (Developer tools → Events → listen)
+  Next daily sync  ${new Date(schedule.nextRun() ?? 0).toISOString()}
+  Press Ctrl-C to stop (Home Assistant and its temporary data are removed).
+\x1b[1m===============================================================\x1b[0m
+`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  say("stopping…");
+  schedule.stop();
+  service.close();
+  await sim.close();
+  await ha.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+if (process.env.EB_DEMO_EXIT_AFTER_IMPORT === "1") await stop();
