@@ -39,7 +39,8 @@ export interface DayEnergy {
 export function rebuildDays(readings: readonly Reading[], zone: string, fromDay: LocalDate, toDay: LocalDate): DayEnergy[] {
   const out: DayEnergy[] = [];
   let i = 0;
-  const sorted = [...readings].sort((a, b) => a.start - b.start || b.durationMs - a.durationMs);
+  const order = (a: Reading, b: Reading) => a.start - b.start || b.durationMs - a.durationMs;
+  const sorted = readings.every((r, k) => k === 0 || order(readings[k - 1]!, r) <= 0) ? readings : [...readings].sort(order);
   for (let day = fromDay; day < toDay; day = addDays(day, 1)) {
     const { start, end } = dayBounds(day, zone);
     while (i < sorted.length && sorted[i]!.start + sorted[i]!.durationMs <= start) i++;

@@ -58,7 +58,7 @@ const EPS_KWH = 1e-6;
 export function planStatistics(desired: readonly HourSum[], actual: readonly HaRow[]): StatisticsPlan {
   const want = new Map(desired.map((r) => [r.start, r]));
   const have = new Map(actual.map((r) => [r.start, r]));
-  const starts = [...new Set([...want.keys(), ...have.keys()])].sort((a, b) => a - b);
+  const starts = mergeSorted(desired.map((r) => r.start), actual.map((r) => r.start));
   const imports: StatisticRow[] = [];
   const adjustments: StatisticsPlan["adjustments"] = [];
   let flattened = 0;
@@ -91,4 +91,19 @@ export function planStatistics(desired: readonly HourSum[], actual: readonly HaR
     }
   }
   return { imports, adjustments, flattened };
+}
+
+/** Union of two ascending arrays of numbers, ascending, without duplicates (sorts if not sorted). */
+function mergeSorted(a: number[], b: number[]): number[] {
+  const asc = (x: number[]) => x.every((v, i) => i === 0 || x[i - 1]! < v);
+  if (!asc(a)) a = [...new Set(a)].sort((x, y) => x - y);
+  if (!asc(b)) b = [...new Set(b)].sort((x, y) => x - y);
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (out.length === 0 || out[out.length - 1] !== next) out.push(next);
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import { dayBounds, addDays, localDay, today as todayIn } from "../analysis/days.js";
+import { dayBounds, addDays, today as todayIn } from "../analysis/days.js";
 import { ProviderError } from "../domain/errors.js";
 import type { FetchRange, LocalDate, Meter, Provider, Reading, RequestGate, Resolution } from "../domain/types.js";
 import type { Logger } from "../log.js";
@@ -114,21 +114,20 @@ export async function fetchMeter(
 
 /** Completeness of each local day of `range` from the readings the provider returned for it. */
 export function dayCompleteness(readings: readonly Reading[], range: FetchRange, zone: string): { day: LocalDate; complete: boolean }[] {
+  const days: { day: LocalDate; start: number; end: number }[] = [];
+  for (let d = range.start; d < range.end; d = addDays(d, 1)) days.push({ day: d, ...dayBounds(d, zone) });
   const covered = new Map<LocalDate, number>();
   const daily = new Set<LocalDate>();
   for (const r of readings) {
-    const day = localDay(r.start, zone);
-    const { start, end } = dayBounds(day, zone);
-    if (r.start === start && r.durationMs === end - start) daily.add(day);
-    else covered.set(day, (covered.get(day) ?? 0) + r.durationMs);
+    const day = days.find((d) => r.start >= d.start && r.start < d.end); // ≤ 365 days, usually 7
+    if (!day) continue;
+    if (r.start === day.start && r.durationMs === day.end - day.start) daily.add(day.day);
+    else covered.set(day.day, (covered.get(day.day) ?? 0) + r.durationMs);
   }
-  const out: { day: LocalDate; complete: boolean }[] = [];
-  for (let d = range.start; d < range.end; d = addDays(d, 1)) {
-    const { start, end } = dayBounds(d, zone);
-    const complete = isDaily(range.resolution) ? daily.has(d) : (covered.get(d) ?? 0) >= end - start;
-    out.push({ day: d, complete });
-  }
-  return out;
+  return days.map((d) => ({
+    day: d.day,
+    complete: isDaily(range.resolution) ? daily.has(d.day) : (covered.get(d.day) ?? 0) >= d.end - d.start,
+  }));
 }
 
 const isDaily = (r: Resolution) => r === "daily";

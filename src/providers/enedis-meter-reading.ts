@@ -15,15 +15,17 @@ import { z } from "zod";
 import type { FetchResult, Reading, RejectedPoint, Resolution } from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
 
-/** One `interval_reading` entry; `value`/`date` are checked point by point, not by the schema. */
-const intervalReadingSchema = z
-  .object({
-    value: z.unknown(),
-    date: z.unknown(),
-    interval_length: z.string().optional(),
-    measure_type: z.string().optional(),
-  })
-  .passthrough();
+/**
+ * One `interval_reading` entry. Checked by hand in the parse loop (`value`/`date` point by point,
+ * `interval_length` must be a string when present): running zod over every one of thousands of
+ * points cost more than the rest of the parse.
+ */
+interface IntervalReading {
+  value?: unknown;
+  date?: unknown;
+  interval_length?: string;
+  measure_type?: string;
+}
 
 /**
  * zod schema of the inner Enedis `meter_reading` object:
@@ -38,7 +40,7 @@ export const meterReadingSchema = z
     end: z.string().optional(),
     quality: z.string().nullish(),
     reading_type: z.object({ unit: z.string().optional() }).passthrough().optional(),
-    interval_reading: z.array(intervalReadingSchema),
+    interval_reading: z.array(z.unknown()),
   })
   .passthrough();
 
@@ -114,24 +116,58 @@ function parseValue(raw: unknown): number | undefined {
 /** Minutes of an ISO-8601 duration such as "PT30M" or "PT1H"; undefined if invalid or ≤ 0. */
 function intervalMinutes(raw: string | undefined): number | undefined {
   if (raw === undefined) return 30;
+  if (INTERVALS.has(raw)) return INTERVALS.get(raw);
   const d = Duration.fromISO(raw);
-  if (!d.isValid) return undefined;
-  const minutes = d.as("minutes");
-  return minutes > 0 && Number.isInteger(minutes) ? minutes : undefined;
+  const minutes = d.isValid ? d.as("minutes") : Number.NaN;
+  const result = minutes > 0 && Number.isInteger(minutes) ? minutes : undefined;
+  if (INTERVALS.size < 64) INTERVALS.set(raw, result); // a handful of distinct values in practice
+  return result;
 }
+const INTERVALS = new Map<string, number | undefined>();
 
 /**
  * UTC instants that a naive wall-clock time (given as "naive UTC" epoch ms) may denote in `zone`:
  * [] inside a spring-forward gap, two (ascending) inside an autumn fold, else one.
  */
-function wallClockCandidates(naiveMs: number, zone: IANAZone): number[] {
-  const offsets = new Set([naiveMs - DAY_MS, naiveMs, naiveMs + DAY_MS].map((t) => zone.offset(t)));
-  const out = new Set<number>();
-  for (const offset of offsets) {
-    const t = naiveMs - offset * 60_000;
-    if (zone.offset(t) === offset) out.add(t);
+function wallClockCandidates(naiveMs: number, offset: (t: number) => number): number[] {
+  const a = offset(naiveMs - DAY_MS);
+  const b = offset(naiveMs);
+  const c = offset(naiveMs + DAY_MS);
+  const out: number[] = [];
+  for (const o of a === b && b === c ? [b] : [...new Set([a, b, c])]) {
+    const t = naiveMs - o * 60_000;
+    if (offset(t) === o && !out.includes(t)) out.push(t);
   }
-  return [...out].sort((a, b) => a - b);
+  return out.sort((x, y) => x - y);
+}
+
+/**
+ * `zone.offset(t)` (minutes) memoised per UTC day: luxon asks Intl, which is slow, and a real zone
+ * changes offset at most once a day, so a day whose two ends agree has one offset throughout;
+ * other days (DST changes) fall back to asking luxon per instant.
+ */
+function memoOffset(zone: IANAZone): (t: number) => number {
+  const days = new Map<number, number | null>();
+  return (t) => {
+    const day = Math.floor(t / DAY_MS);
+    let o = days.get(day);
+    if (o === undefined) {
+      const start = zone.offset(day * DAY_MS);
+      o = start === zone.offset((day + 1) * DAY_MS - 1) ? start : null;
+      days.set(day, o);
+    }
+    return o ?? zone.offset(t);
+  };
+}
+
+/** Epoch ms of a wall-clock time read as if it were UTC; undefined for impossible fields (hour 25, Feb 30). */
+function naiveUtc(y: number, mo: number, d: number, h: number, mi: number, sec: number): number | undefined {
+  const t = Date.UTC(y, mo - 1, d, h, mi, sec);
+  const back = new Date(t);
+  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && back.getUTCHours() === h &&
+    back.getUTCMinutes() === mi && back.getUTCSeconds() === sec
+    ? t
+    : undefined;
 }
 
 /** Rounds away binary floating-point noise (W × minutes / 60 with decimal W). */
@@ -164,6 +200,7 @@ export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions
   const source = opts.source ?? "provider";
   const zone = IANAZone.create(opts.timezone);
   if (!zone.isValid) throw new ProviderError("bad_request", `unknown time zone ${JSON.stringify(opts.timezone)}`);
+  const offset = memoOffset(zone);
 
   const parsed = meterReadingSchema.safeParse(inner);
   if (!parsed.success) {
@@ -195,7 +232,18 @@ export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions
   const seen = new Map<string, number>();
   const unitLabel = opts.resolution === "daily" ? "Wh" : "W";
 
-  for (const point of mr.interval_reading) {
+  const points = mr.interval_reading;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (typeof p !== "object" || p === null || Array.isArray(p)) {
+      throw new ProviderError("invalid_response", `${source} returned an unexpected meter_reading shape (interval_reading.${i}: expected an object)`);
+    }
+    const il = (p as IntervalReading).interval_length;
+    if (il !== undefined && typeof il !== "string") {
+      throw new ProviderError("invalid_response", `${source} returned an unexpected meter_reading shape (interval_reading.${i}.interval_length: expected a string)`);
+    }
+  }
+  for (const point of points as IntervalReading[]) {
     const raw = typeof point.date === "string" ? point.date : JSON.stringify(point.date ?? null);
     const reject = (reason: string): void => {
       rejected.push({ raw, reason });
@@ -236,13 +284,8 @@ export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions
       wh = value;
     } else {
       const m = CURVE_DATE.exec(raw);
-      const naive = m
-        ? DateTime.fromObject(
-            { year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: +m[4]!, minute: +m[5]!, second: +(m[6] ?? 0) },
-            { zone: "utc" },
-          )
-        : undefined;
-      if (!naive?.isValid) {
+      const naiveMs = m ? naiveUtc(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0)) : undefined;
+      if (naiveMs === undefined) {
         reject(`date ${raw} is not a local date-time (YYYY-MM-DD HH:mm:ss)`);
         continue;
       }
@@ -251,7 +294,7 @@ export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions
         reject(`interval_length ${JSON.stringify(point.interval_length)} at ${raw} is not a positive ISO duration`);
         continue;
       }
-      const candidates = wallClockCandidates(naive.toMillis(), zone);
+      const candidates = wallClockCandidates(naiveMs, offset);
       if (candidates.length === 0) {
         reject(`date ${raw} does not exist in ${opts.timezone} (skipped by the DST change)`);
         continue;

@@ -1,4 +1,5 @@
 import type { Reading } from "../domain/types.js";
+import { insertMany } from "./bulk.js";
 import type { Db } from "./db.js";
 
 const HOUR = 3_600_000;
@@ -21,33 +22,48 @@ export interface UpsertResult {
  * negative points before they get here).
  */
 export function upsertReadings(db: Db, meterId: string, readings: readonly Reading[], now = Date.now()): UpsertResult {
-  const select = db.prepare(
-    `SELECT value, quality FROM readings WHERE meter_id = ? AND start = ? AND duration_ms = ?`,
-  );
-  const write = db.prepare(
-    `INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
-       fetched_at = excluded.fetched_at`,
-  );
-  const dirty = db.prepare(`INSERT OR IGNORE INTO dirty_hours (meter_id, hour) VALUES (?, ?)`);
   const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
+  if (readings.length === 0) return result;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of readings) {
+    if (r.start < lo) lo = r.start;
+    if (r.start > hi) hi = r.start;
+  }
   db.transaction(() => {
+    // Read what the batch's span already holds once, write only new or changed readings.
+    const rows = db
+      .prepare(`SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start <= ?`)
+      .raw()
+      .all(meterId, lo, hi) as [number, number, number, string | null][];
+    const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
+    const writes: unknown[] = [];
+    const dirty: unknown[] = [];
     let lastDirty = Number.NaN;
     for (const r of readings) {
-      const old = select.get(meterId, r.start, r.durationMs) as { value: number; quality: string | null } | undefined;
-      if (old && old.value === r.value && old.quality === r.quality) {
+      const old = existing?.get(`${r.start}/${r.durationMs}`);
+      if (old && old[0] === r.value && old[1] === r.quality) {
         result.unchanged++;
         continue;
       }
-      write.run(meterId, r.start, r.durationMs, r.value, r.quality, now);
       if (old) result.updated++;
       else result.inserted++;
+      writes.push(meterId, r.start, r.durationMs, r.value, r.quality, now);
       for (let h = Math.floor(r.start / HOUR) * HOUR; h < r.start + r.durationMs; h += HOUR) {
         if (h === lastDirty) continue;
-        dirty.run(meterId, h);
+        dirty.push(meterId, h);
         lastDirty = h;
       }
     }
+    insertMany(
+      db,
+      "INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at)",
+      6,
+      writes,
+      `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
+         fetched_at = excluded.fetched_at`,
+    );
+    insertMany(db, "INSERT OR IGNORE INTO dirty_hours (meter_id, hour)", 2, dirty);
   })();
   return result;
 }
@@ -57,12 +73,15 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
  * (so a day's daily reading comes before its half-hours).
  */
 export function readingsBetween(db: Db, meterId: string, from: number, to: number): Reading[] {
-  return db
+  // Readings last at most a day (25 h), so `start > from − 25 h` bounds the primary-key range scan.
+  const rows = db
     .prepare(
-      `SELECT start, duration_ms AS durationMs, value, quality FROM readings
-       WHERE meter_id = ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms DESC`,
+      `SELECT start, duration_ms, value, quality FROM readings
+       WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms DESC`,
     )
-    .all(meterId, to, from) as Reading[];
+    .raw()
+    .all(meterId, from - 25 * HOUR, to, from) as [number, number, number, string | null][];
+  return rows.map(([start, durationMs, value, quality]) => ({ start, durationMs, value, quality }));
 }
 
 /** [first start, last end) of a meter's readings in UTC ms, or null when it has none. */

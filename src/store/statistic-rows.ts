@@ -1,3 +1,4 @@
+import { insertMany } from "./bulk.js";
 import type { Db } from "./db.js";
 
 /** A statistic row as last written to Home Assistant (Wh; HA receives kWh). */
@@ -37,9 +38,13 @@ export function firstMirrorStart(db: Db, statisticId: string): number | null {
  * rows at or after `from` that are not in `rows` are deleted.
  */
 export function replaceMirrorFrom(db: Db, statisticId: string, from: number, rows: readonly MirrorRow[]): void {
-  const ins = db.prepare(`INSERT INTO statistic_rows (statistic_id, start, state_wh, sum_wh) VALUES (?, ?, ?, ?)`);
   db.transaction(() => {
     db.prepare(`DELETE FROM statistic_rows WHERE statistic_id = ? AND start >= ?`).run(statisticId, from);
-    for (const r of rows) ins.run(statisticId, r.start, r.stateWh, r.sumWh);
+    insertMany(
+      db,
+      "INSERT INTO statistic_rows (statistic_id, start, state_wh, sum_wh)",
+      4,
+      rows.flatMap((r) => [statisticId, r.start, r.stateWh, r.sumWh]),
+    );
   })();
 }
