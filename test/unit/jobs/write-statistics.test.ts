@@ -1,0 +1,79 @@
+/**
+ * Edge cases of the statistics writer that a real HA cannot easily be made to produce on demand:
+ * a connection dropped between two chunks, and an HA that lost the statistic. The normal paths are
+ * proven against a real Home Assistant in test/integration/linky-statistics.test.ts.
+ */
+import { describe, expect, it } from "vitest";
+import type { Connection } from "home-assistant-js-websocket";
+import { fakeRecorder } from "../../helpers/fake-recorder.js";
+import { openStore } from "../../../src/store/db.js";
+import { upsertMeter } from "../../../src/store/meters.js";
+import { dirtyCount, upsertReadings } from "../../../src/store/readings.js";
+import { writeStatistics } from "../../../src/jobs/write-statistics.js";
+import { createLogger } from "../../../src/log.js";
+import type { Meter, Reading } from "../../../src/domain/types.js";
+
+const meter: Meter = { id: "12345678901234", provider: "conso_api", kind: "electricity", unit: "Wh", timezone: "Europe/Paris", name: "t" };
+const statistic = { statisticId: "energy_bridge:linky_12345678901234_consumption", name: "t", unit: "kWh" as const, unitClass: "energy" as const };
+const log = createLogger("silent");
+const START = Date.parse("2026-03-27T23:00:00Z"); // 2026-03-28 00:00 Paris, the day before the spring change
+
+function halfHours(days: number): Reading[] {
+  const out: Reading[] = [];
+  for (let i = 0; i < days * 48 - 2; i++) // the spring-forward day is 2 half-hours short
+    out.push({ start: START + i * 1_800_000, durationMs: 1_800_000, value: 100 + (i % 7) * 10, quality: "BRUT" });
+  return out;
+}
+
+function rowsOf(rec: ReturnType<typeof fakeRecorder>) {
+  return [...(rec.rows.get(statistic.statisticId)?.values() ?? [])].sort((a, b) => a.start - b.start);
+}
+
+describe("writeStatistics", () => {
+  it("a connection dropped between chunks loses nothing: dirty hours stay and the next pass completes the series", async () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, meter);
+    const readings = halfHours(3);
+    upsertReadings(db, meter.id, readings);
+    const rec = fakeRecorder();
+    let imports = 0;
+    const flaky = {
+      sendMessagePromise: (msg: Record<string, unknown>) => {
+        if (msg.type === "recorder/import_statistics" && ++imports === 2) return Promise.reject({ type: "result", success: false, error: { code: 3 } });
+        return rec.conn.sendMessagePromise(msg as never);
+      },
+    } as unknown as Connection;
+    await expect(writeStatistics(db, flaky, "2025.4.4", meter, statistic, { log, chunkSize: 24 })).rejects.toBeTruthy();
+    expect(dirtyCount(db, meter.id)).toBeGreaterThan(0);
+    expect(rowsOf(rec).length).toBe(24); // only the first chunk arrived
+
+    const out = await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log, chunkSize: 24 });
+    expect(out.rowsSent).toBe(rowsOf(rec).length - 24);
+    expect(dirtyCount(db, meter.id)).toBe(0);
+    const rows = rowsOf(rec);
+    const total = readings.reduce((s, r) => s + r.value, 0) / 1000;
+    expect(rows).toHaveLength(24 + 23 + 24); // 142 half-hours = three Paris days, the middle one 23 h long
+    expect(Math.abs(rows.at(-1)!.sum - total)).toBeLessThan(1e-9);
+    let prev = 0;
+    for (const r of rows) {
+      expect(Math.abs(r.sum - prev - r.state)).toBeLessThan(1e-9);
+      expect(r.state).toBeGreaterThanOrEqual(0);
+      prev = r.sum;
+    }
+  });
+
+  it("rebuilds the whole series when Home Assistant lost the rows written before", async () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, meter);
+    upsertReadings(db, meter.id, halfHours(2));
+    const rec = fakeRecorder();
+    await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
+    const written = rowsOf(rec).length;
+    rec.rows.clear(); // e.g. the user deleted the statistic, or HA's database was restored
+    const next: Reading = { start: START + 2 * 48 * 1_800_000, durationMs: 1_800_000, value: 500, quality: "BRUT" };
+    upsertReadings(db, meter.id, [next]);
+    const out = await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
+    expect(out.rowsSent).toBe(written + 1);
+    expect(rowsOf(rec)[0]!.start).toBe(START);
+  });
+});
