@@ -34,7 +34,13 @@ async function portIsFree(port: number): Promise<boolean> {
 const wanted = Number(process.env.EB_DEMO_PORT ?? 8123);
 const port = (await portIsFree(wanted)) ? wanted : undefined;
 say(`starting Home Assistant Core in a temporary folder${port ? ` on port ${port}` : ""}…`);
-const ha = await startHomeAssistant({ ...(port ? { port } : {}), username: "demo", password: "demo-demo" });
+const ha = await startHomeAssistant({
+  ...(port ? { port } : {}),
+  username: "demo",
+  password: "demo-demo",
+  completeOnboarding: true,
+  allowSetupErrors: true, // onboarding's met/radio_browser/… flows cannot load offline; they only log
+});
 say(`Home Assistant ${ha.version} is up at ${ha.url} (started in ${(ha.timings.totalMs / 1000).toFixed(1)} s)`);
 
 const series = loadHalfHourSeries(SCEAUX_2008_30MIN);
@@ -84,7 +90,7 @@ console.log(`
 \x1b[1m================ Energy Bridge demo is running ================\x1b[0m
   Home Assistant   ${ha.url}
   Login            demo / demo-demo
-  Energy dashboard ${ha.url}/energy   (pick a day in the past year: hourly bars)
+  Energy dashboard ${ha.url}/energy   (today is empty: Enedis publishes D-1; press ‹ for yesterday, hourly bars for the past year)
   Statistic        ${job.statistic.statisticId}   (Developer tools → Statistics)
   Entities         ${ids.daily}, ${ids.anomaly}, ${ids.lastSync}
   Events           energy_bridge_anomaly (Developer tools → Events → listen)

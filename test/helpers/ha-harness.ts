@@ -109,6 +109,12 @@ export interface StartOptions {
    * (a typo in `extraConfig` must not pass silently). Set true to tolerate them.
    */
   allowSetupErrors?: boolean;
+  /**
+   * Also finish the `core_config` onboarding step, so a person logging in lands on the dashboard
+   * instead of the "Home location" page (the demo). HA then starts config flows for met,
+   * radio_browser, google_translate and shopping_list, which cannot load offline; that only logs.
+   */
+  completeOnboarding?: boolean;
 }
 
 /** Log lines that mean HA will not run as configured (recovery mode binds 0.0.0.0:8123!). */
@@ -356,6 +362,9 @@ export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeA
     const bearer = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
     // Remaining steps, except core_config: that one starts config flows for met, radio_browser,
     // google_translate and shopping_list (network + requirements we do not install).
+    if (opts.completeOnboarding) {
+      await fetchJson(`${url}/api/onboarding/core_config`, { method: "POST", headers: bearer, body: "{}" });
+    }
     await fetchJson(`${url}/api/onboarding/analytics`, { method: "POST", headers: bearer, body: "{}" });
     await fetchJson(`${url}/api/onboarding/integration`, {
       method: "POST",
