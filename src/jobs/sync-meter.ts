@@ -65,7 +65,8 @@ export interface MeterSummary {
  * in the summary and in `sensor.energy_bridge_<prm>_last_sync`.
  */
 export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterSummary> {
-  const { db, log, meter } = { ...ctx, meter: job.meter };
+  const { db, log } = ctx;
+  const meter = job.meter;
   const now = ctx.now();
   pruneReadings(db, DateTime.fromMillis(now).minus({ days: ctx.retentionDays }).toMillis());
   const fetched = await fetchMeter(db, meter, job.provider, job.gate, { retentionDays: ctx.retentionDays, now: ctx.now, log });
