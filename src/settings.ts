@@ -21,11 +21,7 @@ const meterOption = z
   })
   .strict();
 
-/**
- * The add-on options (`/data/options.json`, validated by the Supervisor against config.yaml's
- * schema) and, with the same keys, the standalone options file (YAML or JSON).
- */
-export const optionsSchema = z
+const optionsObject = z
   .object({
     meters: z.array(meterOption).default([]),
     enedis_client_id: z.string().min(1).optional(),
@@ -35,8 +31,16 @@ export const optionsSchema = z
     retention_days: z.number().int().min(30).max(3650).default(730),
     log_level: z.enum(LOG_LEVELS).default("info"),
   })
-  .strict()
-  .superRefine((o, ctx) => {
+  .strict();
+
+/** Every top-level option key the app understands (config.yaml's schema must not use others). */
+export const OPTION_KEYS: readonly string[] = Object.keys(optionsObject.shape);
+
+/**
+ * The add-on options (`/data/options.json`, validated by the Supervisor against config.yaml's
+ * schema) and, with the same keys, the standalone options file (YAML or JSON).
+ */
+export const optionsSchema = optionsObject.superRefine((o, ctx) => {
     const seen = new Set<string>();
     o.meters.forEach((m, i) => {
       if (m.provider !== "enedis_data_connect" && !m.token) {
