@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
       ? createLogger(settings.logLevel === "info" ? "warning" : settings.logLevel, 2)
       : createLogger(settings.logLevel);
   if (settings.meters.length === 0) log.warn("no meter configured: add one under `meters` in the options");
-  const service = await createService(settings, { log });
+  const service = await createService(settings, { log, waitForHomeAssistant: command === "run" });
 
   if (command === "sync") {
     try {

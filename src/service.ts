@@ -37,7 +37,15 @@ export function meterFromSettings(m: MeterSettings, provider: Provider): Meter {
  */
 export async function createService(
   settings: Settings,
-  opts: { log: Logger; now?: () => number; provider?: ProviderRuntimeOptions; dbPath?: string; chunkSize?: number },
+  opts: {
+    log: Logger;
+    now?: () => number;
+    provider?: ProviderRuntimeOptions;
+    dbPath?: string;
+    chunkSize?: number;
+    /** Wait for Home Assistant forever at start (the service), instead of failing after ~20 s (`sync --once`). */
+    waitForHomeAssistant?: boolean;
+  },
 ): Promise<Service> {
   const now = opts.now ?? Date.now;
   const db = openStore(opts.dbPath ?? join(settings.dataDir, "energy-bridge.sqlite"));
@@ -77,7 +85,9 @@ export async function createService(
   let service: Service | undefined;
   let link: HaLink;
   try {
+    if (opts.waitForHomeAssistant) opts.log.info(`connecting to Home Assistant at ${settings.homeAssistant.wsUrl} (waiting until it is up)`);
     link = await connectHomeAssistant({
+      ...(opts.waitForHomeAssistant ? { initialRetries: -1 } : {}),
       wsUrl: settings.homeAssistant.wsUrl,
       token: settings.homeAssistant.token,
       onReady: () => void service?.republish(),
