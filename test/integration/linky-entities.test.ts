@@ -2,7 +2,7 @@
  * Entities, events, a real automation, HA restarts, bad provider input and the CLI, against a real
  * Home Assistant Core and the Conso API simulator serving the bundled real data.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -247,6 +247,29 @@ describeWithHA("Linky entities, events and automations in a real Home Assistant"
       const bad = await cli(env);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain("option meters[0].prm");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("`energy-bridge run` backfills on first start, then stops cleanly on SIGTERM", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eb-run-"));
+    clock = Date.now();
+    try {
+      const options = join(dir, "options.json");
+      writeFileSync(options, JSON.stringify({ meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, base_url: sim.baseUrl }], request_budget_per_day: 200 }));
+      const env = { ...process.env, HA_URL: ha.url, HA_TOKEN: ha.token, DATA_DIR: dir, ENERGY_BRIDGE_OPTIONS: options };
+      const child = spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "run"], { cwd: REPO_ROOT, env });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+      await waitFor("first-start cycle summary", async () => out.includes(`meter ${sim.prm}: ok |`), 90_000);
+      expect(out).toContain("daily sync scheduled at");
+      expect(out).toContain("first start: backfill");
+      child.kill("SIGTERM");
+      expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r("timeout"), 15_000))])).toBe(0);
+      expect(out).toContain("SIGTERM received, stopping");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
