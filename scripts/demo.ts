@@ -82,7 +82,7 @@ const schedule = startSchedule({
   cycle: async () => {
     const summaries = await service.runCycle();
     for (const s of summaries) say(formatSummary(s));
-    return summaries.some((s) => s.status === "error");
+    return summaries.some((s) => s.status === "error" || !s.upToDate);
   },
 });
 

@@ -62,7 +62,9 @@ async function main(argv: string[]): Promise<number> {
     cycle: async () => {
       const summaries = await service.runCycle();
       for (const s of summaries) log.info(formatSummary(s));
-      return summaries.some((s) => s.status === "error");
+      const late = summaries.filter((s) => !s.upToDate && s.status !== "auth_error").map((s) => s.meterId);
+      if (late.length) log.info(`yesterday's data is not published yet for ${late.join(", ")} (Enedis publishes D-1 from about 08:00)`);
+      return summaries.some((s) => s.status === "error") || late.length > 0;
     },
   });
   await service.republish();

@@ -8,6 +8,9 @@ import { upsertReadings } from "../store/readings.js";
 import { getSyncState, setHistoryStart, type SyncStatus } from "../store/sync-state.js";
 import { planRequests } from "./plan-requests.js";
 
+/** A "no data" answer for a range ending within this many days means "not published yet". */
+const RECENT_DAYS = 7;
+
 /** Outcome of fetching one meter. */
 export interface FetchOutcome {
   requests: number;
@@ -70,6 +73,13 @@ export async function fetchMeter(
       const result = await provider.fetch(meter, range, gate);
       out.requests++;
       out.remaining--;
+      if (result.endOfHistory && range.end > addDays(today, -RECENT_DAYS)) {
+        // Before Enedis publishes D-1 (about 08:00) a recent range answers "no measure found":
+        // that is "not yet", not the start of history. Record the days as incomplete and go on.
+        recordCoverage(db, meter.id, range.resolution, dayCompleteness([], range, zone), now);
+        opts.log.info(`meter ${meter.id}: no ${range.resolution} data yet for ${range.start}…${addDays(range.end, -1)}`);
+        continue;
+      }
       if (result.endOfHistory) {
         // Requests are newest-first: everything older is before the history start too.
         historyEnded.add(range.resolution);

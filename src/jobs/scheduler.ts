@@ -30,8 +30,8 @@ export function scheduleMinute(db: Db, window: [string, string], random: () => n
 /**
  * Runs `cycle` every day at the persisted random minute of `window` in `timezone` (croner), once
  * right away when `runNow` (first start: backfill), and again one hour after a cycle that asks for
- * a retry (provider or HA unavailable), at most `maxRetries` times in a row. Overlapping runs are
- * skipped (croner `protect`).
+ * a retry (provider or HA unavailable, or yesterday not published yet), at most `maxRetries`
+ * times in a row. Overlapping runs are skipped (croner `protect`).
  */
 export function startSchedule(opts: {
   db: Db;

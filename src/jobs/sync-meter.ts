@@ -1,6 +1,6 @@
 import type { Connection } from "home-assistant-js-websocket";
 import { DateTime } from "luxon";
-import { addDays } from "../analysis/days.js";
+import { addDays, today as todayIn } from "../analysis/days.js";
 import type { Meter, Provider, RequestGate } from "../domain/types.js";
 import { fireAnomalyEvent, publishMeter } from "../homeassistant/entities.js";
 import type { HaRest } from "../homeassistant/rest.js";
@@ -53,6 +53,8 @@ export interface MeterSummary {
   adjustments: number;
   /** New anomalies found in this cycle (events fired for the recent ones). */
   anomalies: number;
+  /** True when yesterday (the newest day the provider can have) is complete in the store. */
+  upToDate: boolean;
   status: SyncStatus;
   error: string | null;
 }
@@ -80,6 +82,7 @@ export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterS
     rowsSent: 0,
     adjustments: 0,
     anomalies: 0,
+    upToDate: false,
     status: fetched.status,
     error: fetched.error,
   };
@@ -110,6 +113,7 @@ export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterS
     summary.error = `Home Assistant: ${(err as Error).message ?? JSON.stringify(err)}`;
     log.error({ meter: meter.id, err }, `meter ${meter.id}: writing to Home Assistant failed; will retry next cycle`);
   }
+  summary.upToDate = latestCompleteDay(db, meter, now)?.day === addDays(todayIn(meter.timezone, now), -1);
   const ok = summary.status === "ok" || summary.status === "partial";
   recordSyncOutcome(db, meter.id, { status: summary.status, error: summary.error, at: now, success: ok });
   await publishSnapshot(ctx, job).catch((err: Error) => log.error(`meter ${meter.id}: publishing entities failed: ${err.message}`));

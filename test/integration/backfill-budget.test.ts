@@ -11,6 +11,7 @@ import { openStore, type Db } from "../../src/store/db.js";
 import { upsertMeter } from "../../src/store/meters.js";
 import { createRequestGate } from "../../src/store/request-budget.js";
 import { readingsBetween } from "../../src/store/readings.js";
+import { getSyncState } from "../../src/store/sync-state.js";
 import { fetchMeter } from "../../src/jobs/fetch-meter.js";
 import { rebuildDays } from "../../src/analysis/hourly.js";
 import { createLogger } from "../../src/log.js";
@@ -103,5 +104,25 @@ describe("backfill within the gateway's daily request budget", () => {
     const served = sim.served();
     const halfHours = readingsBetween(db, meter.id, served[0]!.start, served.at(-1)!.start + 1).filter((r) => r.durationMs === 1_800_000);
     expect(halfHours.length).toBe(served.length);
+  });
+
+  it("\"no measure found\" for the last days means \"not published yet\", never the start of history", async () => {
+    const before = getSyncState(db, meter.id).historyStart;
+    expect(before.daily).toBeDefined();
+    clock += DAY;
+    const noData = {
+      status: 404,
+      message: "The Enedis API returned an error",
+      error: { error: "no_data_found", error_description: "no measure found for this usage point" },
+    };
+    sim.failNext({ status: 404, body: noData, times: 2 });
+    const out = await run();
+    expect(out.status).toBe("ok");
+    expect(getSyncState(db, meter.id).historyStart).toEqual(before);
+    // The next cycle gets yesterday.
+    const next = await run();
+    expect(next.requests).toBe(2);
+    const yesterday = DateTime.fromMillis(clock, { zone: ZONE }).minus({ days: 1 }).startOf("day");
+    expect(readingsBetween(db, meter.id, yesterday.toMillis(), yesterday.plus({ days: 1 }).toMillis()).length).toBeGreaterThanOrEqual(46);
   });
 });

@@ -56,6 +56,7 @@ describeWithHA("Linky statistics in a real Home Assistant", () => {
     const [summary] = await service.runCycle();
     expect(summary!.status, summary!.error ?? "").toBe("ok");
     expect(summary!.remaining).toBe(0);
+    expect(summary!.upToDate).toBe(true);
     const sid = service.jobs[0]!.statistic.statisticId;
     expect(sid).toBe(`energy_bridge:linky_${sim.prm}_consumption`);
     const rows = await haRows(service.link.connection, sid);
