@@ -65,8 +65,15 @@ export async function writeStatistics(
       return writeStatistics(db, conn, haVersion, meter, meta, { ...opts, full: true });
     }
   }
+  // A full rebuild continues from HA's own last row before our first reading, if HA has older
+  // rows than the store (readings pruned by retention): restarting at 0 would be a negative hour.
+  let baseWh = previous?.sumWh ?? 0;
+  if (opts.full) {
+    const older = await fetchStatisticRows(conn, meta, from - 31 * 86_400_000, from);
+    baseWh = (older.at(-1)?.sum ?? 0) * 1000;
+  }
   const days = rebuildDays(readingsBetween(db, meter.id, from, to), zone, fromDay, toDay);
-  const desired = runningSums(days, previous?.sumWh ?? 0);
+  const desired = runningSums(days, baseWh);
   const actual = await fetchStatisticRows(conn, meta, from, to);
   const plan = planStatistics(desired, actual);
   if (plan.flattened > 0) {

@@ -76,4 +76,27 @@ describe("writeStatistics", () => {
     expect(out.rowsSent).toBe(written + 1);
     expect(rowsOf(rec)[0]!.start).toBe(START);
   });
+
+  it("a full rebuild after retention pruning continues from HA's older rows instead of restarting at 0", async () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, meter);
+    upsertReadings(db, meter.id, halfHours(3));
+    const rec = fakeRecorder();
+    await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
+    const before = rowsOf(rec);
+    // Retention drops the first day from the store, then HA diverges (its last rows are lost).
+    db.prepare("DELETE FROM readings WHERE start < ?").run(START + 24 * 3_600_000);
+    const table = rec.rows.get(statistic.statisticId)!;
+    for (const r of before.slice(-5)) table.delete(r.start);
+    upsertReadings(db, meter.id, [{ start: START + 71 * 3_600_000, durationMs: 1_800_000, value: 300, quality: "BRUT" }]);
+    await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
+    const after = rowsOf(rec);
+    let prev = 0;
+    for (const r of after) {
+      expect(r.sum - prev, new Date(r.start).toISOString()).toBeGreaterThanOrEqual(-1e-9);
+      expect(Math.abs(r.sum - prev - r.state)).toBeLessThan(1e-9);
+      prev = r.sum;
+    }
+    expect(after.slice(0, 24)).toEqual(before.slice(0, 24)); // HA's older day untouched
+  });
 });
