@@ -65,10 +65,11 @@ export async function writeStatistics(
       return writeStatistics(db, conn, haVersion, meter, meta, { ...opts, full: true });
     }
   }
-  // A full rebuild continues from HA's own last row before our first reading, if HA has older
-  // rows than the store (readings pruned by retention): restarting at 0 would be a negative hour.
+  // Without a row of ours before the window (full rebuild, fresh store), continue from HA's own
+  // last row before it, if HA has older rows than the store (readings pruned by retention, an
+  // earlier install): restarting at 0 there would be a negative hour.
   let baseWh = previous?.sumWh ?? 0;
-  if (opts.full) {
+  if (!previous) {
     const older = await fetchStatisticRows(conn, meta, from - 31 * 86_400_000, from);
     baseWh = (older.at(-1)?.sum ?? 0) * 1000;
   }
