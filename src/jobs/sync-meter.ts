@@ -110,7 +110,7 @@ export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterS
     }
   } catch (err) {
     summary.status = "error";
-    summary.error = `Home Assistant: ${(err as Error).message ?? JSON.stringify(err)}`;
+    summary.error = `Home Assistant: ${describeHaError(err)}`;
     log.error({ meter: meter.id, err }, `meter ${meter.id}: writing to Home Assistant failed; will retry next cycle`);
   }
   summary.upToDate = latestCompleteDay(db, meter, now)?.day === addDays(todayIn(meter.timezone, now), -1);
@@ -140,6 +140,22 @@ export async function publishSnapshot(ctx: Pick<SyncContext, "db" | "ha" | "now"
       requestsRemaining: job.gate.remaining(),
     },
   });
+}
+
+/**
+ * A readable message for what home-assistant-js-websocket rejects with: an Error, an HA error
+ * `{code, message}` (e.g. `invalid_format`), a js-ws numeric code (3 = connection lost), or a
+ * result frame carrying one of those.
+ */
+export function describeHaError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  const e = (err as { error?: unknown })?.error ?? err;
+  if (e && typeof e === "object") {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === 3) return "the connection was lost during the write (it is retried next cycle)";
+    if (typeof message === "string") return code !== undefined ? `${message} (${String(code)})` : message;
+  }
+  return JSON.stringify(err);
 }
 
 /** One summary line per meter, as printed by `energy-bridge sync --once`. */

@@ -100,3 +100,12 @@ describe("writeStatistics", () => {
     expect(after.slice(0, 24)).toEqual(before.slice(0, 24)); // HA's older day untouched
   });
 });
+
+describe("describeHaError", () => {
+  it("turns js-websocket rejections into readable messages", async () => {
+    const { describeHaError } = await import("../../../src/jobs/sync-meter.js");
+    expect(describeHaError({ type: "result", success: false, error: { code: 3 } })).toMatch(/connection was lost/);
+    expect(describeHaError({ code: "invalid_format", message: "Invalid timestamp" })).toBe("Invalid timestamp (invalid_format)");
+    expect(describeHaError(new Error("boom"))).toBe("boom");
+  });
+});
