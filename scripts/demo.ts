@@ -7,15 +7,13 @@
  *   EB_DEMO_PORT=8124 npm run demo
  */
 import { createServer } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { startHomeAssistant } from "../test/helpers/ha-harness.js";
 import { startProviderSimulator } from "../test/helpers/provider-simulator.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../test/helpers/dataset.js";
+import { testSettings } from "../test/helpers/service-fixture.js";
 import { createLogger } from "../src/log.js";
 import { createService } from "../src/service.js";
-import type { Settings } from "../src/settings.js";
 import { addGridConsumption, energyIssuesFor } from "../src/homeassistant/energy-prefs.js";
 import { entityIds } from "../src/homeassistant/entities.js";
 import { formatSummary } from "../src/jobs/sync-meter.js";
@@ -47,19 +45,13 @@ const series = loadHalfHourSeries(SCEAUX_2008_30MIN);
 const sim = await startProviderSimulator({ series });
 say(`Conso API simulator at ${sim.baseUrl}: real 30-min data of a household in Sceaux (UCI dataset, CC BY 4.0), shifted ${Math.round(sim.shiftMs / 604_800_000)} weeks to end yesterday`);
 
-const dataDir = mkdtempSync(join(tmpdir(), "eb-demo-"));
-const settings: Settings = {
-  mode: "standalone",
-  dataDir,
-  homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
+// The real gateway allows ~40 calls a day, so a real backfill spreads the 30-min history over a
+// few days; the local simulator has no such limit, so the demo (like the tests) imports it at once.
+const settings = testSettings(ha, sim, {
   meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky demo" }],
-  // The real gateway allows ~40 calls a day, so a real backfill spreads the 30-min history over
-  // a few days; the local simulator has no such limit, so the demo imports everything at once.
-  requestBudgetPerDay: 500,
-  anomalyThresholdPercent: 120,
-  retentionDays: 730,
   logLevel: "info",
-};
+});
+const dataDir = settings.dataDir;
 const log = createLogger("info");
 const service = await createService(settings, { log });
 const job = service.jobs[0]!;

@@ -9,7 +9,7 @@ import type { Settings } from "../../src/settings.js";
 import type { HomeAssistantInstance } from "./ha-harness.js";
 import type { ProviderSimulator } from "./provider-simulator.js";
 
-/** Settings of a standalone service pointing at a harness HA and a provider simulator. */
+/** Settings of a standalone service pointing at a harness HA and a provider simulator (tests and the demo): budget 500, a fresh temp data dir. */
 export function testSettings(ha: HomeAssistantInstance, sim: ProviderSimulator, overrides: Partial<Settings> = {}): Settings {
   return {
     mode: "standalone",
