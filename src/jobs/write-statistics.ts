@@ -91,7 +91,12 @@ export async function writeStatistics(
   }
   const last = desired.at(-1);
   if (last && (plan.imports.length > 0 || plan.adjustments.length > 0)) {
-    await waitForRow(conn, meta, { start: last.start, state: last.stateWh / 1000, sum: last.sumWh / 1000 });
+    if (plan.imports.length > 1000) {
+      opts.log.info(`${meta.statisticId}: waiting for Home Assistant's recorder to write ${plan.imports.length} rows (about 1.5 ms each)…`);
+    }
+    // HA's recorder commits imports at ~1.5 ms per row here; allow a slow SD-card Pi 10× that.
+    const timeoutMs = 30_000 + 20 * plan.imports.length;
+    await waitForRow(conn, meta, { start: last.start, state: last.stateWh / 1000, sum: last.sumWh / 1000 }, timeoutMs);
   }
   replaceMirrorFrom(db, meta.statisticId, from, desired);
   if (dirty) clearDirty(db, meter.id, dirty.last);
