@@ -1,124 +1,298 @@
 /**
  * The add-on packaging follows the Supervisor's and frenck/action-addon-linter's rules
- * (reference: addon-packaging.md §1.3, §4.2, §5, §6.3): required keys, no unknown key, no key set
- * to its default value, no deprecated arch, translations for every option, no stray config.*,
- * a Dockerfile that builds with or without build.yaml, executable s6 scripts that exec node.
+ * (reference: addon-packaging.md §1.3, §4.2, §5, §6.3; linter src/config.schema.json,
+ * src/build.schema.json, src/lint.py): required keys, no unknown key, no key set to its default
+ * value, no deprecated arch, options matching the app's parser, translations for every option,
+ * no stray config.*, a Dockerfile that builds with or without build.yaml, executable s6 scripts
+ * that exec node. No network, no Docker.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { REPO_ROOT } from "../helpers/dataset.js";
+import { parse as parseYaml } from "yaml";
+import { OPTION_KEYS, parseOptions } from "../../src/settings.js";
+import { REPO_ROOT as ROOT } from "../helpers/dataset.js";
 
-const read = (f: string) => readFileSync(join(REPO_ROOT, f), "utf8");
-const config = parse(read("config.yaml")) as Record<string, unknown>;
+const read = (rel: string) => readFileSync(join(ROOT, rel), "utf8");
+const readYaml = (rel: string) => parseYaml(read(rel)) as Record<string, unknown>;
 
-/** Keys of the linter's config.schema.json (additionalProperties: false). */
+/** Every key the linter's config schema knows (`additionalProperties: false`). */
 const KNOWN_KEYS = new Set([
-  "name", "version", "slug", "description", "url", "arch", "machine", "startup", "boot", "init", "stage", "ports",
-  "ports_description", "host_network", "host_ipc", "host_dbus", "host_pid", "host_uts", "devices", "homeassistant",
-  "hassio_api", "hassio_role", "homeassistant_api", "docker_api", "privileged", "full_access", "apparmor", "map",
-  "environment", "audio", "video", "gpio", "usb", "uart", "udev", "devicetree", "kernel_modules", "stdin", "legacy",
-  "options", "schema", "image", "timeout", "tmpfs", "discovery", "services", "auth_api", "ingress", "ingress_port",
-  "ingress_entry", "ingress_stream", "panel_icon", "panel_title", "panel_admin", "backup", "backup_pre", "backup_post",
-  "backup_exclude", "advanced", "realtime", "journald", "breaking_versions", "webui", "ulimits", "watchdog", "codenotary",
+  "advanced", "apparmor", "arch", "audio", "auth_api", "auto_uart", "backup", "backup_exclude",
+  "backup_pre", "backup_post", "boot", "breaking_versions", "codenotary", "description", "devices",
+  "devicetree", "discovery", "docker_api", "environment", "full_access", "gpio", "hassio_api",
+  "hassio_role", "homeassistant", "homeassistant_api", "host_dbus", "host_ipc", "host_network",
+  "host_pid", "host_uts", "image", "ingress", "ingress_entry", "ingress_port", "ingress_stream",
+  "init", "journald", "kernel_modules", "legacy", "machine", "map", "name", "options",
+  "panel_admin", "panel_icon", "panel_title", "ports", "ports_description", "privileged",
+  "realtime", "schema", "services", "slug", "stage", "startup", "stdin", "timeout", "tmpfs",
+  "uart", "udev", "ulimits", "url", "usb", "version", "video", "watchdog", "webui",
 ]);
 
-/** Supervisor defaults: a key set to one of these is a linter error ("uses a default value"). */
+/** Defaults from the linter's schema: a key set to one of these is a linter error. */
 const DEFAULTS: Record<string, unknown> = {
-  startup: "application", boot: "auto", init: true, stage: "stable", ingress: false, ingress_port: 8099, ingress_entry: "/",
-  ingress_stream: false, panel_icon: "mdi:puzzle", panel_admin: true, hassio_api: false, hassio_role: "default",
-  homeassistant_api: false, auth_api: false, docker_api: false, host_network: false, host_ipc: false, host_dbus: false,
-  host_pid: false, host_uts: false, full_access: false, apparmor: true, audio: false, video: false, gpio: false,
-  usb: false, uart: false, udev: false, devicetree: false, kernel_modules: false, stdin: false, legacy: false,
-  timeout: 10, tmpfs: false, backup: "hot", map: [], options: {}, privileged: [], advanced: false, realtime: false,
-  journald: false, breaking_versions: [],
+  advanced: false, apparmor: true, audio: false, auth_api: false, auto_uart: false, backup: "hot",
+  boot: "auto", devicetree: false, docker_api: false, full_access: false, gpio: false,
+  hassio_api: false, hassio_role: "default", homeassistant: false, homeassistant_api: false,
+  host_dbus: false, host_ipc: false, host_network: false, host_pid: false, host_uts: false,
+  ingress: false, ingress_port: 8099, ingress_stream: false, init: true, journald: false,
+  kernel_modules: false, legacy: false, options: {}, panel_admin: true, panel_icon: "mdi:puzzle",
+  realtime: false, schema: {}, stage: "stable", startup: "application", stdin: false, timeout: 10,
+  tmpfs: false, uart: false, udev: false, ulimits: {}, usb: false, video: false,
+  // Supervisor defaults the linter does not list: pointless to write, so refused too.
+  ingress_entry: "/", map: [], privileged: [], breaking_versions: [],
 };
 
-describe("config.yaml follows the add-on linter rules", () => {
+const SUPPORTED_ARCHES = ["aarch64", "amd64"];
+const DEPRECATED_ARCHES = ["armhf", "armv7", "i386"];
+
+const config = readYaml("config.yaml");
+const schema = config.schema as Record<string, unknown>;
+const options = config.options as Record<string, unknown>;
+
+describe("config.yaml", () => {
   it("has the required keys with valid values", () => {
-    for (const k of ["name", "version", "slug", "description", "arch"]) expect(config, k).toHaveProperty(k);
+    for (const key of ["name", "version", "slug", "description", "arch"]) expect(config, key).toHaveProperty(key);
+    expect(config.name).toBe("Energy Bridge");
+    expect(typeof config.version).toBe("string"); // unquoted 0.1 would be a number
+    expect(config.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(config.version).toBe((JSON.parse(read("package.json")) as { version: string }).version);
+    expect(config.slug).toBe("energy_bridge");
     expect(config.slug).toMatch(/^[-_.A-Za-z0-9]+$/);
-    expect(typeof config.version).toBe("string");
-    expect(config.version).toBe(JSON.parse(read("package.json")).version);
+    expect(typeof config.description).toBe("string");
+    expect((config.description as string).length).toBeGreaterThan(10);
+    expect(Array.isArray(config.arch)).toBe(true);
   });
 
-  it("has no unknown key, no obsolete key, no deprecated arch", () => {
-    expect(Object.keys(config).filter((k) => !KNOWN_KEYS.has(k))).toEqual([]);
-    expect(config).not.toHaveProperty("watchdog");
-    expect(config).not.toHaveProperty("codenotary");
-    expect((config.arch as string[]).filter((a) => ["armhf", "armv7", "i386"].includes(a))).toEqual([]);
+  it("uses only keys the linter knows", () => {
+    const unknown = Object.keys(config).filter((k) => !KNOWN_KEYS.has(k));
+    expect(unknown).toEqual([]);
   });
 
   it("sets no key to its default value", () => {
-    const same = Object.entries(DEFAULTS).filter(([k, v]) => k in config && JSON.stringify(config[k]) === JSON.stringify(v));
-    expect(same.map(([k]) => k)).toEqual([]);
+    const atDefault = Object.keys(config).filter(
+      (k) => k in DEFAULTS && JSON.stringify(config[k]) === JSON.stringify(DEFAULTS[k]),
+    );
+    expect(atDefault).toEqual([]);
   });
 
-  it("declares a schema entry for every option, and the app's own option parser accepts the defaults", async () => {
-    const options = config.options as Record<string, unknown>;
-    const schema = config.schema as Record<string, unknown>;
-    expect(Object.keys(options).filter((k) => !(k in schema))).toEqual([]);
-    const { parseOptions } = await import("../../src/settings.js");
+  it("has no obsolete or conflicting keys", () => {
+    expect(config).not.toHaveProperty("watchdog");
+    expect(config).not.toHaveProperty("auto_uart");
+    expect(config).not.toHaveProperty("codenotary");
+    if (config.ingress) expect(config).not.toHaveProperty("webui");
+    if (config.tmpfs !== undefined) expect(typeof config.tmpfs).toBe("boolean");
+  });
+
+  it("targets only supported arches", () => {
+    const arch = config.arch as string[];
+    expect(arch.filter((a) => DEPRECATED_ARCHES.includes(a))).toEqual([]);
+    expect([...arch].sort()).toEqual([...SUPPORTED_ARCHES].sort());
+  });
+
+  it("runs under s6-overlay v3 and talks to Core", () => {
+    expect(config.init).toBe(false);
+    expect(config.homeassistant_api).toBe(true);
+    expect(config.homeassistant).toMatch(/^\d{4}\.\d{1,2}\.\d+$/);
+  });
+
+  it("gives every option a schema entry, with the agreed options and types", () => {
+    for (const key of Object.keys(options)) expect(schema, `schema.${key}`).toHaveProperty(key);
+    expect(options).toEqual({
+      meters: [],
+      request_budget_per_day: 40,
+      anomaly_threshold_percent: 120,
+      retention_days: 730,
+      log_level: "info",
+    });
+    // Same keys as the app's (strict) option parser, both ways, and it accepts the defaults.
+    expect(Object.keys(schema).sort()).toEqual([...OPTION_KEYS].sort());
     expect(() => parseOptions(options, "config.yaml")).not.toThrow();
-    // Every schema key is an option the app knows (its zod schema is strict).
-    const { OPTION_KEYS } = await import("../../src/settings.js");
-    expect(Object.keys(schema).filter((k) => !OPTION_KEYS.includes(k))).toEqual([]);
+    // An optional (`?`) schema key must not have a default in options (it would become required).
+    for (const [key, type] of Object.entries(schema)) {
+      if (typeof type === "string" && type.endsWith("?")) expect(options, key).not.toHaveProperty(key);
+    }
+    expect(schema.request_budget_per_day).toBe("int(1,500)");
+    expect(schema.anomaly_threshold_percent).toBe("int(101,1000)");
+    expect(schema.retention_days).toBe("int(30,3650)");
+    expect(schema.log_level).toBe("list(trace|debug|info|warning|error)");
+    expect(schema.enedis_client_secret).toBe("password?");
   });
 
-  it("has English and French labels for every option and its fields", () => {
-    const schema = config.schema as Record<string, unknown>;
-    for (const lang of ["en", "fr"]) {
-      const t = parse(read(`translations/${lang}.yaml`)) as { configuration: Record<string, { name: string; fields?: Record<string, { name: string }> }> };
-      for (const [key, value] of Object.entries(schema)) {
-        expect(t.configuration[key]?.name, `${lang}: ${key}`).toBeTruthy();
-        if (Array.isArray(value) && typeof value[0] === "object") {
-          for (const field of Object.keys(value[0] as object)) expect(t.configuration[key]!.fields?.[field]?.name, `${lang}: ${key}.${field}`).toBeTruthy();
-        }
+  it("describes a meter as provider, PRM, token, base_url and name", () => {
+    const meters = schema.meters as Array<Record<string, string>>;
+    expect(Array.isArray(meters)).toBe(true);
+    expect(meters).toHaveLength(1);
+    const meter = meters[0]!;
+    expect(meter).toEqual({
+      provider: "list(conso_api|myelectricaldata|enedis_data_connect)",
+      prm: "match(^[0-9]{14}$)",
+      token: "password?",
+      base_url: "url?",
+      name: "str?",
+    });
+    const prm = new RegExp(meter.prm!.slice("match(".length, -1));
+    expect(prm.test("01234567890123")).toBe(true);
+    expect(prm.test("1234567890123")).toBe(false);
+  });
+});
+
+describe("translations", () => {
+  for (const lang of ["en", "fr"]) {
+    it(`${lang}.yaml names and describes every schema key`, () => {
+      const t = readYaml(`translations/${lang}.yaml`);
+      expect(Object.keys(t).every((k) => k === "configuration" || k === "network")).toBe(true);
+      const conf = t.configuration as Record<string, { name?: unknown; description?: unknown; fields?: Record<string, { name?: unknown; description?: unknown }> }>;
+      expect(Object.keys(conf).sort()).toEqual(Object.keys(schema).sort());
+      for (const key of Object.keys(schema)) {
+        expect(typeof conf[key]?.name, `${lang} ${key}.name`).toBe("string");
+        expect(typeof conf[key]?.description, `${lang} ${key}.description`).toBe("string");
       }
+      const meterKeys = Object.keys((schema.meters as Array<Record<string, string>>)[0]!);
+      const fields = conf.meters?.fields ?? {};
+      expect(Object.keys(fields).sort()).toEqual(meterKeys.sort());
+      for (const key of meterKeys) {
+        expect(typeof fields[key]?.name, `${lang} meters.${key}.name`).toBe("string");
+        expect(typeof fields[key]?.description, `${lang} meters.${key}.description`).toBe("string");
+      }
+    });
+  }
+});
+
+/** Files the Supervisor would parse as add-on configs: its glob skips `.*` and `rootfs` parts. */
+function findAppConfigs(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith(".") || entry.name === "rootfs" || entry.name === "node_modules") continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) findAppConfigs(full, out);
+    else if (/^config\.(yaml|yml|json)$/.test(entry.name)) out.push(relative(ROOT, full));
+  }
+  return out;
+}
+
+describe("repository layout", () => {
+  it("has config.yaml at the root and no other config.{yaml,yml,json}", () => {
+    expect(findAppConfigs(ROOT)).toEqual(["config.yaml"]);
+  });
+
+  it("has repository.yaml with a name", () => {
+    const repo = readYaml("repository.yaml");
+    expect(typeof repo.name).toBe("string");
+    expect(Object.keys(repo).every((k) => ["name", "url", "maintainer"].includes(k))).toBe(true);
+  });
+
+  it("has the store files next to config.yaml", () => {
+    for (const f of ["DOCS.md", "CHANGELOG.md", "icon.png", "logo.png", "Dockerfile"]) {
+      expect(existsSync(join(ROOT, f)), f).toBe(true);
+    }
+    expect(read("CHANGELOG.md")).toContain(`## [${String(config.version)}]`);
+  });
+
+  it("ships real PNG images of the recommended sizes", () => {
+    const size = (f: string) => {
+      const b = readFileSync(join(ROOT, f));
+      expect(b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])), f).toBe(true);
+      expect(b.subarray(12, 16).toString("ascii")).toBe("IHDR");
+      return { w: b.readUInt32BE(16), h: b.readUInt32BE(20) };
+    };
+    expect(size("icon.png")).toEqual({ w: 128, h: 128 });
+    const logo = size("logo.png");
+    expect(logo.w).toBeGreaterThanOrEqual(200);
+    expect(logo.w).toBeLessThanOrEqual(300);
+    expect(logo.h).toBeGreaterThanOrEqual(80);
+    expect(logo.h).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("build.yaml", () => {
+  const build = readYaml("build.yaml");
+  it("holds only build_from (+ args), one base image per config arch", () => {
+    // The linter's build schema is `additionalProperties: false` over args, build_from, squash;
+    // squash is ignored by the Supervisor, so only build_from/args are allowed here.
+    expect(Object.keys(build).filter((k) => !["build_from", "args"].includes(k))).toEqual([]);
+    const from = build.build_from as Record<string, string>;
+    expect(typeof from).toBe("object");
+    expect(Object.keys(from).sort()).toEqual([...(config.arch as string[])].sort());
+    for (const [arch, image] of Object.entries(from)) {
+      expect(image).toMatch(/^([a-zA-Z\-.:\d{}]+\/)*?([-\w{}]+)\/([-\w{}]+)(:[.\-\w{}]+)?$/);
+      expect(image).toContain(arch);
     }
   });
 });
 
-describe("the rest of the add-on folder", () => {
-  it("has no other file the Supervisor would load as an add-on (config.yaml/.yml/.json)", () => {
-    const stray: string[] = [];
-    const walk = (dir: string) => {
-      for (const name of readdirSync(dir)) {
-        if (name.startsWith(".") || name === "node_modules" || name === "rootfs") continue;
-        const p = join(dir, name);
-        if (statSync(p).isDirectory()) walk(p);
-        else if (/^config\.(ya?ml|json)$/.test(name)) stray.push(relative(REPO_ROOT, p));
-      }
-    };
-    walk(REPO_ROOT);
-    expect(stray).toEqual(["config.yaml"]);
-  });
+describe("Dockerfile", () => {
+  const lines = read("Dockerfile").split("\n").map((l) => l.trim());
+  const instr = lines.filter((l) => l && !l.startsWith("#"));
 
-  it("builds with or without build.yaml: ARG BUILD_FROM has a default before FROM", () => {
-    const docker = read("Dockerfile");
-    const arg = docker.search(/^ARG BUILD_FROM=\S+/m);
-    const from = docker.search(/^FROM \$\{BUILD_FROM\}/m);
+  it("declares ARG BUILD_FROM with a default before FROM ${BUILD_FROM}", () => {
+    const arg = instr.findIndex((l) => /^ARG\s+BUILD_FROM=\S+/.test(l));
+    const from = instr.findIndex((l) => /^FROM\s+\$\{?BUILD_FROM\}?/.test(l));
     expect(arg).toBeGreaterThanOrEqual(0);
     expect(from).toBeGreaterThan(arg);
-    const build = parse(read("build.yaml")) as Record<string, unknown>;
-    expect(Object.keys(build).filter((k) => !["build_from", "args", "labels"].includes(k))).toEqual([]);
-    expect(Object.keys(build.build_from as object).sort()).toEqual([...(config.arch as string[])].sort());
-  });
-
-  it("ships executable s6 scripts; run execs the built CLI", () => {
-    for (const f of ["run", "finish"]) {
-      const p = join(REPO_ROOT, "addon/rootfs/etc/services.d/energy-bridge", f);
-      expect(existsSync(p), f).toBe(true);
-      expect(statSync(p).mode & 0o111, `${f} is executable`).not.toBe(0);
+    expect(instr[arg]).toMatch(/^ARG BUILD_FROM=ghcr\.io\/home-assistant\/[-\w]*base:[\d.]+/);
+    // Every stage builds on BUILD_FROM and no FROM comes before the ARG.
+    const froms = instr.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith("FROM "));
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const [l, i] of froms) {
+      expect(l).toMatch(/^FROM \$\{BUILD_FROM\}/);
+      expect(i).toBeGreaterThan(arg);
     }
-    expect(read("addon/rootfs/etc/services.d/energy-bridge/run")).toMatch(/^exec node .*\/app\/dist\/cli\.js run$/m);
   });
 
-  it("has the store face next to config.yaml", () => {
-    for (const f of ["DOCS.md", "CHANGELOG.md", "icon.png", "logo.png", "repository.yaml"]) expect(existsSync(join(REPO_ROOT, f)), f).toBe(true);
-    const png = readFileSync(join(REPO_ROOT, "icon.png"));
-    expect(png.subarray(1, 4).toString()).toBe("PNG");
-    expect(png.readUInt32BE(16)).toBe(png.readUInt32BE(20)); // square
+  it("builds the app in a build stage and ships only the runtime", () => {
+    const text = instr.join("\n");
+    const [buildStage, finalStage] = text.split(/^FROM \$\{BUILD_FROM\}\s*$/m).length > 1
+      ? [text.slice(0, text.lastIndexOf("FROM ${BUILD_FROM}")), text.slice(text.lastIndexOf("FROM ${BUILD_FROM}"))]
+      : ["", ""];
+    expect(buildStage).toMatch(/apk add[^\n]*nodejs[^\n]*npm[^\n]*build-base[^\n]*python3/);
+    expect(buildStage).toMatch(/npm ci(?![^\n]*--ignore-scripts)/);
+    expect(buildStage).toContain("npm run build");
+    expect(buildStage).toContain("npm prune --omit=dev");
+    expect(finalStage).toMatch(/apk add --no-cache nodejs\s*$/m);
+    expect(finalStage).not.toMatch(/build-base|python3|npm ci/);
+    expect(finalStage).toContain("COPY --from=build /app/node_modules");
+    expect(finalStage).toContain("COPY --from=build /app/dist");
+    expect(finalStage).toMatch(/COPY addon\/rootfs \/\s*$/m);
+    for (const label of ["io.hass.type", "io.hass.arch", "io.hass.version", "io.hass.name"]) {
+      expect(finalStage).toContain(label);
+    }
+  });
+
+  it("keeps dependencies, builds and local state out of the build context", () => {
+    const ignored = read(".dockerignore").split("\n").map((l) => l.trim());
+    for (const p of ["node_modules", "dist", "test", "bench", "data", ".git", "coverage", ".demo"]) {
+      expect(ignored, p).toContain(p);
+    }
+    for (const p of ["src", "package.json", "package-lock.json", "addon"]) expect(ignored).not.toContain(p);
+  });
+});
+
+describe("s6 service", () => {
+  const dir = "addon/rootfs/etc/services.d/energy-bridge";
+  const isExecutable = (rel: string) => (statSync(join(ROOT, rel)).mode & 0o111) === 0o111;
+
+  it("run is executable, uses bashio and execs the node service", () => {
+    const run = read(`${dir}/run`);
+    expect(isExecutable(`${dir}/run`)).toBe(true);
+    expect(run.split("\n")[0]).toBe("#!/usr/bin/with-contenv bashio");
+    // Node flags may sit between `node` and the entry (e.g. --max-semi-space-size).
+    expect(run).toMatch(/^exec node (?:--?\S+ )*\/app\/dist\/cli\.js run\s*$/m);
+  });
+
+  it("finish is executable and halts the container on a non-zero exit", () => {
+    const finish = read(`${dir}/finish`);
+    expect(isExecutable(`${dir}/finish`)).toBe(true);
+    expect(finish.split("\n")[0]).toMatch(/^#!\/usr\/bin\/(?:env |with-contenv )?(?:bashio|bash)$/);
+    expect(finish).toMatch(/-ne 0/);
+    expect(finish).toMatch(/-ne 256/);
+    expect(finish).toContain("/run/s6-linux-init-container-results/exitcode");
+    expect(finish).toMatch(/exec \/run\/s6\/basedir\/bin\/halt/);
+  });
+
+  it("the launcher is executable and falls back to tsx", () => {
+    expect(isExecutable("bin/energy-bridge.js")).toBe(true);
+    const bin = read("bin/energy-bridge.js");
+    expect(bin).toContain("dist/cli.js");
+    expect(bin).toContain("tsx/esm/api");
   });
 });
