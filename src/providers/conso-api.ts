@@ -10,15 +10,9 @@
  * (keeping Enedis's status), `{"status":500,"message":"Impossible de rafraîchir le token…"}`.
  * Source: conso-api `functions/api/[type].ts`, `content/documentation.md`; linky fixtures.
  */
-import type { FetchRange, FetchResult, Meter, Provider, ProviderCapabilities, RequestGate } from "../domain/types.js";
-import {
-  checkRange,
-  enedisCapabilities,
-  enedisResource,
-  fetchMeterReading,
-  normalizeBaseUrl,
-  type EnedisProviderOptions,
-} from "./enedis-common.js";
+import type { FetchRange, Meter } from "../domain/types.js";
+import { EnedisGateway, enedisResource, type EnedisProviderOptions } from "./enedis-common.js";
+import type { JsonRequest } from "./http.js";
 
 /** Public Conso API host. */
 export const CONSO_API_BASE_URL = "https://conso.boris.sh";
@@ -40,33 +34,24 @@ export interface ConsoApiOptions extends EnedisProviderOptions {
  * `unavailable` after retries, `quota_exceeded`, `invalid_prm`, `invalid_response`,
  * `budget_exhausted` (from the gate).
  */
-export class ConsoApiProvider implements Provider {
+export class ConsoApiProvider extends EnedisGateway {
   readonly id = "conso_api" as const;
-  readonly capabilities: ProviderCapabilities = enedisCapabilities(40);
-  private readonly baseUrl: string;
+  protected readonly source = "Conso API";
+  protected readonly wrapped = false;
 
-  constructor(private readonly opts: ConsoApiOptions) {
-    this.baseUrl = normalizeBaseUrl(opts.baseUrl ?? CONSO_API_BASE_URL);
+  constructor(opts: ConsoApiOptions) {
+    super(opts, CONSO_API_BASE_URL);
   }
 
-  async fetch(meter: Meter, range: FetchRange, gate: RequestGate): Promise<FetchResult> {
-    const source = "Conso API";
-    checkRange(this.capabilities, range, source);
+  protected request(meter: Meter, range: FetchRange): Omit<JsonRequest, "gate"> {
     const query = new URLSearchParams({ prm: meter.id, start: range.start, end: range.end });
-    return fetchMeterReading(
-      meter,
-      range,
-      {
-        url: `${this.baseUrl}/api/${enedisResource(range.resolution)}?${query.toString()}`,
-        headers: { Authorization: `Bearer ${this.opts.token}` },
-        source,
-        describeAuth: (status, message) =>
-          `${source} refused the token (HTTP ${status}): it is invalid or expired, or does not cover PRM ` +
-          `${meter.id}; create a new one on conso.boris.sh (${message})`,
-      },
-      gate,
-      false,
-      this.opts,
-    );
+    return {
+      url: `${this.baseUrl}/api/${enedisResource(range.resolution)}?${query.toString()}`,
+      headers: { Authorization: `Bearer ${this.opts.token}` },
+      source: this.source,
+      describeAuth: (status, message) =>
+        `${this.source} refused the token (HTTP ${status}): it is invalid or expired, or does not cover PRM ` +
+        `${meter.id}; create a new one on conso.boris.sh (${message})`,
+    };
   }
 }

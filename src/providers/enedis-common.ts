@@ -3,7 +3,16 @@
  * Data Connect v5): capabilities, local-date range checks, and the fetch → parse flow.
  */
 import { DateTime } from "luxon";
-import type { FetchRange, FetchResult, Meter, ProviderCapabilities, RequestGate, Resolution } from "../domain/types.js";
+import type {
+  FetchRange,
+  FetchResult,
+  Meter,
+  Provider,
+  ProviderCapabilities,
+  ProviderId,
+  RequestGate,
+  Resolution,
+} from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
 import { parseMeterReading, unwrapMeterReading } from "./enedis-meter-reading.js";
 import { requestJson, type HttpOptions, type JsonRequest } from "./http.js";
@@ -89,4 +98,35 @@ export async function fetchMeterReading(
     now: opts.now ?? Date.now,
     source: req.source,
   });
+}
+
+/**
+ * A token-based gateway that serves Enedis `meter_reading` data (Conso API, MyElectricalData):
+ * Enedis capabilities with a daily budget of 40, the range check before any HTTP, then GET + parse.
+ * Subclasses say only how a request looks (`request`) and whether the body is wrapped.
+ * `fetch` throws ProviderError as {@link checkRange}, {@link requestJson} and {@link parseMeterReading}.
+ */
+export abstract class EnedisGateway implements Provider {
+  abstract readonly id: ProviderId;
+  readonly capabilities: ProviderCapabilities = enedisCapabilities(40);
+  protected readonly baseUrl: string;
+  /** Name used in error messages, e.g. "Conso API". */
+  protected abstract readonly source: string;
+  /** True when the body is `{"meter_reading": {...}}`, false when it is the inner object. */
+  protected abstract readonly wrapped: boolean;
+
+  constructor(
+    protected readonly opts: EnedisProviderOptions & { token: string },
+    defaultBaseUrl: string,
+  ) {
+    this.baseUrl = normalizeBaseUrl(opts.baseUrl ?? defaultBaseUrl);
+  }
+
+  /** URL, headers and auth-error wording of one request (everything but the gate). */
+  protected abstract request(meter: Meter, range: FetchRange): Omit<JsonRequest, "gate">;
+
+  async fetch(meter: Meter, range: FetchRange, gate: RequestGate): Promise<FetchResult> {
+    checkRange(this.capabilities, range, this.source);
+    return fetchMeterReading(meter, range, this.request(meter, range), gate, this.wrapped, this.opts);
+  }
 }

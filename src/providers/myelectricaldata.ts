@@ -8,15 +8,9 @@
  * Source: MyElectricalData/myelectricaldata_import `src/models/jobs.py`,
  * `src/external_services/myelectricaldata/{daily,detail}.py`.
  */
-import type { FetchRange, FetchResult, Meter, Provider, ProviderCapabilities, RequestGate } from "../domain/types.js";
-import {
-  checkRange,
-  enedisCapabilities,
-  enedisResource,
-  fetchMeterReading,
-  normalizeBaseUrl,
-  type EnedisProviderOptions,
-} from "./enedis-common.js";
+import type { FetchRange, Meter } from "../domain/types.js";
+import { EnedisGateway, enedisResource, type EnedisProviderOptions } from "./enedis-common.js";
+import type { JsonRequest } from "./http.js";
 
 /** Public MyElectricalData legacy host. */
 export const MYELECTRICALDATA_BASE_URL = "https://myelectricaldata.fr";
@@ -36,33 +30,23 @@ export interface MyElectricalDataOptions extends EnedisProviderOptions {
  * `auth` on 401/403, `unavailable`, `quota_exceeded`, `invalid_prm`, `invalid_response`,
  * `budget_exhausted`.
  */
-export class MyElectricalDataProvider implements Provider {
+export class MyElectricalDataProvider extends EnedisGateway {
   readonly id = "myelectricaldata" as const;
-  readonly capabilities: ProviderCapabilities = enedisCapabilities(40);
-  private readonly baseUrl: string;
+  protected readonly source = "MyElectricalData";
+  protected readonly wrapped = true;
 
-  constructor(private readonly opts: MyElectricalDataOptions) {
-    this.baseUrl = normalizeBaseUrl(opts.baseUrl ?? MYELECTRICALDATA_BASE_URL);
+  constructor(opts: MyElectricalDataOptions) {
+    super(opts, MYELECTRICALDATA_BASE_URL);
   }
 
-  async fetch(meter: Meter, range: FetchRange, gate: RequestGate): Promise<FetchResult> {
-    const source = "MyElectricalData";
-    checkRange(this.capabilities, range, source);
+  protected request(meter: Meter, range: FetchRange): Omit<JsonRequest, "gate"> {
     const prm = encodeURIComponent(meter.id);
-    const path = `${enedisResource(range.resolution)}/${prm}/start/${range.start}/end/${range.end}/`;
-    return fetchMeterReading(
-      meter,
-      range,
-      {
-        url: `${this.baseUrl}/${path}`,
-        headers: { Authorization: this.opts.token, "Content-Type": "application/json" },
-        source,
-        describeAuth: (status, message) =>
-          `${source} refused the token (HTTP ${status}): token invalid or consent revoked for PRM ${meter.id} (${message})`,
-      },
-      gate,
-      true,
-      this.opts,
-    );
+    return {
+      url: `${this.baseUrl}/${enedisResource(range.resolution)}/${prm}/start/${range.start}/end/${range.end}/`,
+      headers: { Authorization: this.opts.token, "Content-Type": "application/json" },
+      source: this.source,
+      describeAuth: (status, message) =>
+        `${this.source} refused the token (HTTP ${status}): token invalid or consent revoked for PRM ${meter.id} (${message})`,
+    };
   }
 }
