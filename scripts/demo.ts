@@ -48,7 +48,7 @@ say(`Conso API simulator at ${sim.baseUrl}: real 30-min data of a household in S
 // The real gateway allows ~40 calls a day, so a real backfill spreads the 30-min history over a
 // few days; the local simulator has no such limit, so the demo (like the tests) imports it at once.
 const settings = testSettings(ha, sim, {
-  meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky demo" }],
+  meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky demo", production: "off" }],
   logLevel: "info",
 });
 const dataDir = settings.dataDir;

@@ -8,7 +8,7 @@ import { createProvider, type ProviderRuntimeOptions } from "./providers/index.j
 import type { MeterSettings, Settings } from "./settings.js";
 import { openStore, type Db } from "./store/db.js";
 import { upsertMeter } from "./store/meters.js";
-import { createRequestGate } from "./store/request-budget.js";
+import { createRequestGate, effectiveDailyBudget } from "./store/request-budget.js";
 import { publishSnapshot, syncMeter, type MeterJob, type MeterSummary, type SyncContext } from "./jobs/sync-meter.js";
 
 /** A wired service: store, Home Assistant link, one job per meter. */
@@ -71,7 +71,13 @@ export async function createService(
     const key = `${m.provider}@${m.baseUrl ?? "default"}`;
     let gate = gates.get(key);
     if (!gate) {
-      gate = createRequestGate(db, { providerKey: key, limit: settings.requestBudgetPerDay, timezone: provider.capabilities.timezone, now });
+      const budget = effectiveDailyBudget(provider.capabilities, settings.requestBudgetPerDay);
+      if (budget.clamped) {
+        opts.log.warn(
+          `request_budget_per_day ${settings.requestBudgetPerDay} is above what ${m.provider} tolerates; using its hard cap of ${budget.limit} calls a day`,
+        );
+      }
+      gate = createRequestGate(db, { providerKey: key, limit: budget.limit, timezone: provider.capabilities.timezone, now });
       gates.set(key, gate);
     }
     return {

@@ -7,9 +7,12 @@ import type { ProviderId } from "./domain/types.js";
 /** Log levels, named as in the add-on option (`warning`, not `warn`). */
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error"] as const;
 
+/** Values of a meter's `production` option. */
+export const PRODUCTION_MODES = ["auto", "on", "off"] as const;
+
 const meterOption = z
   .object({
-    provider: z.enum(["conso_api", "myelectricaldata", "enedis_data_connect"]),
+    provider: z.enum(["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect"]),
     prm: z
       .string({
         invalid_type_error: "must be the 14-digit PRM written in quotes (e.g. \"01234567890123\"): unquoted, YAML reads it as a number and drops leading zeros",
@@ -18,6 +21,11 @@ const meterOption = z
     token: z.string().min(1, "must not be empty").optional(),
     base_url: z.string().url("must be a URL such as https://conso.boris.sh").optional(),
     name: z.string().min(1).optional(),
+    /**
+     * Solar production of the usage point: `auto` probes once (one request) and remembers the
+     * answer, `on` always fetches it, `off` never spends a request on it.
+     */
+    production: z.enum(PRODUCTION_MODES).default("auto"),
   })
   .strict();
 
@@ -26,7 +34,8 @@ const optionsObject = z
     meters: z.array(meterOption).default([]),
     enedis_client_id: z.string().min(1).optional(),
     enedis_client_secret: z.string().min(1).optional(),
-    request_budget_per_day: z.number().int().min(1).max(500).default(40),
+    /** Absent = each provider's own default; always clamped to the provider's hard cap. */
+    request_budget_per_day: z.number().int().min(1).max(500).optional(),
     anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
     retention_days: z.number().int().min(30).max(3650).default(730),
     log_level: z.enum(LOG_LEVELS).default("info"),
@@ -68,6 +77,7 @@ export interface MeterSettings {
   token?: string;
   baseUrl?: string;
   name: string;
+  production: (typeof PRODUCTION_MODES)[number];
 }
 
 /** Everything the service needs, whichever way it runs. */
@@ -84,7 +94,8 @@ export interface Settings {
   };
   meters: MeterSettings[];
   enedis?: { clientId: string; clientSecret: string };
-  requestBudgetPerDay: number;
+  /** The `request_budget_per_day` option; undefined = the provider's default (see request-budget.ts). */
+  requestBudgetPerDay?: number;
   anomalyThresholdPercent: number;
   retentionDays: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -174,11 +185,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
       ...(m.token ? { token: m.token } : {}),
       ...(m.base_url ? { baseUrl: m.base_url } : {}),
       name: m.name ?? `Linky ${m.prm}`,
+      production: m.production,
     })),
     ...(o.enedis_client_id && o.enedis_client_secret
       ? { enedis: { clientId: o.enedis_client_id, clientSecret: o.enedis_client_secret } }
       : {}),
-    requestBudgetPerDay: o.request_budget_per_day,
+    ...(o.request_budget_per_day !== undefined ? { requestBudgetPerDay: o.request_budget_per_day } : {}),
     anomalyThresholdPercent: o.anomaly_threshold_percent,
     retentionDays: o.retention_days,
     logLevel: o.log_level,

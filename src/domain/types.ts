@@ -15,7 +15,14 @@ export type EnergyKind = "electricity" | "gas" | "water";
 export type Unit = "Wh" | "m³" | "L";
 
 /** Identifier of a data source implementation. */
-export type ProviderId = "conso_api" | "myelectricaldata" | "enedis_data_connect";
+export type ProviderId = "conso_api" | "myelectricaldata" | "myelectricaldata_legacy" | "enedis_data_connect";
+
+/**
+ * Direction of the energy a meter series measures at its usage point: `consumption` (drawn from
+ * the grid, Enedis `CONS` / `soutirage`) or `production` (fed into the grid, Enedis `PROD` /
+ * `injection`, shown in the Energy dashboard as "return to grid").
+ */
+export type Flow = "consumption" | "production";
 
 /** Granularity a provider can serve. `daily` = one value per local day, `load_curve` = sub-hourly. */
 export type Resolution = "daily" | "load_curve";
@@ -25,8 +32,15 @@ export type Resolution = "daily" | "load_curve";
  * `id` is the provider's meter identifier: for Linky the 14-digit PRM (usage point id).
  */
 export interface Meter {
-  /** Stable key used in the store and in statistic/entity ids, e.g. "12345678901234". */
+  /**
+   * Stable key used in the store and in entity ids: the PRM for a consumption series
+   * ("12345678901234"), `<prm>_production` for the production series of the same usage point.
+   */
   id: string;
+  /** The provider's usage point id (14-digit PRM) sent in requests; defaults to `id` when absent. */
+  usagePoint?: string;
+  /** What the series measures; `consumption` when absent. Providers pick the resource by it. */
+  flow?: Flow;
   provider: ProviderId;
   kind: EnergyKind;
   unit: Unit;
@@ -78,6 +92,23 @@ export interface FetchResult {
   endOfHistory: boolean;
 }
 
+/**
+ * The peak apparent power of one local day (Enedis `puissance_conso_max_quotidienne`, `PMA`).
+ * `valueVa` in VA; `at` the UTC epoch ms of the peak (Enedis gives its naive local time).
+ */
+export interface DailyMaxPower {
+  day: LocalDate;
+  valueVa: number;
+  at: number;
+}
+
+/** Result of one max-power fetch; `endOfHistory` as in {@link FetchResult}. */
+export interface MaxPowerResult {
+  points: DailyMaxPower[];
+  rejected: RejectedPoint[];
+  endOfHistory: boolean;
+}
+
 /** Per-resolution limits of a provider. */
 export interface ResolutionCapability {
   /** Largest [start, end) span accepted by one call, in days. */
@@ -90,8 +121,18 @@ export interface ResolutionCapability {
 export interface ProviderCapabilities {
   kinds: EnergyKind[];
   resolutions: Partial<Record<Resolution, ResolutionCapability>>;
+  /** Flows the provider can serve (`production` only where the source has it). */
+  flows: Flow[];
   /** Default maximum HTTP requests per local day (all meters of this provider share it). */
   dailyBudget: number;
+  /**
+   * Hard ceiling on requests per local day to the provider's public host, which no option can
+   * raise (the gateway's ban or quota rule, reasoned in the provider's docstring). A self-hosted
+   * base URL is bound only by the option's own maximum.
+   */
+  hardDailyCap: number;
+  /** Limits of {@link Provider.fetchMaxPower}, when the provider has it. */
+  maxPower?: ResolutionCapability;
   /** Zone of the provider's dates. */
   timezone: string;
   /** Local window ["HH:mm", "HH:mm") in which the daily sync should run (fair use). */
@@ -116,6 +157,11 @@ export interface Provider {
    * Every HTTP request goes through global `fetch` and is admitted by `gate` first.
    */
   fetch(meter: Meter, range: FetchRange, gate: RequestGate): Promise<FetchResult>;
+  /**
+   * Daily peak power of `meter` over [start, end) local dates (one request, at most
+   * `capabilities.maxPower.maxDaysPerCall` days), when the provider serves it. Throws ProviderError.
+   */
+  fetchMaxPower?(meter: Meter, range: { start: LocalDate; end: LocalDate }, gate: RequestGate): Promise<MaxPowerResult>;
 }
 
 /** Anomaly severities of the 7-day moving-average rule. */

@@ -28,17 +28,35 @@ export interface EnedisProviderOptions extends HttpOptions {
  * 36 months + 15 days of history; load curve 7 days per call and 24 months + 15 days of history.
  * Zone Europe/Paris; sync window 06:00–10:00 local (data of D-1 is published from about 08:00).
  */
-export function enedisCapabilities(dailyBudget: number): ProviderCapabilities {
+export function enedisCapabilities(dailyBudget: number, hardDailyCap: number): ProviderCapabilities {
   return {
     kinds: ["electricity"],
+    flows: ["consumption", "production"],
     resolutions: {
       daily: { maxDaysPerCall: 365, historyDays: 3 * 365 + 15 },
       load_curve: { maxDaysPerCall: 7, historyDays: 2 * 365 + 15 },
     },
     dailyBudget,
+    hardDailyCap,
     timezone: "Europe/Paris",
     scheduleWindow: ["06:00", "10:00"],
   };
+}
+
+/**
+ * Hard daily cap of a gateway at a self-hosted (non-default) base URL: the option's own maximum,
+ * since the public gateway's ban rule does not apply to someone else's server.
+ */
+export const SELF_HOSTED_DAILY_CAP = 500;
+
+/** `publicCap` when `baseUrl` is the provider's public host (or absent), else {@link SELF_HOSTED_DAILY_CAP}. */
+export function hardCapFor(baseUrl: string | undefined, defaultBaseUrl: string, publicCap: number): number {
+  if (baseUrl === undefined || baseUrl === "") return publicCap;
+  try {
+    return new URL(baseUrl).host === new URL(defaultBaseUrl).host ? publicCap : SELF_HOSTED_DAILY_CAP;
+  } catch {
+    return publicCap;
+  }
 }
 
 /** Drops trailing slashes so `${base}/path` never doubles them. */
@@ -108,7 +126,7 @@ export async function fetchMeterReading(
  */
 export abstract class EnedisGateway implements Provider {
   abstract readonly id: ProviderId;
-  readonly capabilities: ProviderCapabilities = enedisCapabilities(40);
+  readonly capabilities: ProviderCapabilities;
   protected readonly baseUrl: string;
   /** Name used in error messages, e.g. "Conso API". */
   protected abstract readonly source: string;
@@ -120,6 +138,10 @@ export abstract class EnedisGateway implements Provider {
     defaultBaseUrl: string,
   ) {
     this.baseUrl = normalizeBaseUrl(opts.baseUrl ?? defaultBaseUrl);
+    // Conso API and MyElectricalData: default 20, cap 45 a day. The Conso API bans an address at
+    // 100 requests in a checked window that can span ~1.5 UTC days (two of our days), so two days
+    // at the cap (90) stay below it; MyElectricalData allows 50 uncached calls a day per account.
+    this.capabilities = enedisCapabilities(20, hardCapFor(opts.baseUrl, defaultBaseUrl, 45));
   }
 
   /** URL, headers and auth-error wording of one request (everything but the gate). */

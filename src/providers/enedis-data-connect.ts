@@ -85,7 +85,7 @@ function tokenError(error: unknown): ProviderError {
  */
 export class EnedisDataConnectProvider implements Provider {
   readonly id = "enedis_data_connect" as const;
-  readonly capabilities: ProviderCapabilities = enedisCapabilities(500);
+  readonly capabilities: ProviderCapabilities = enedisCapabilities(200, 500);
   private readonly baseUrl: string;
   private readonly config: client.Configuration;
   private token: { value: string; expiresAt: number } | undefined;

@@ -51,6 +51,7 @@ export function createProvider(settings: ProviderSettings, opts: ProviderRuntime
     case "conso_api":
       return new ConsoApiProvider({ ...common, token: required(settings.token, "token", settings.provider) });
     case "myelectricaldata":
+    case "myelectricaldata_legacy":
       return new MyElectricalDataProvider({ ...common, token: required(settings.token, "token", settings.provider) });
     case "enedis_data_connect":
       return new EnedisDataConnectProvider({

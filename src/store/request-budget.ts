@@ -1,6 +1,6 @@
 import { DateTime } from "luxon";
 import { ProviderError } from "../domain/errors.js";
-import type { RequestGate } from "../domain/types.js";
+import type { ProviderCapabilities, RequestGate } from "../domain/types.js";
 import type { Db } from "./db.js";
 
 /**
@@ -34,4 +34,21 @@ export function createRequestGate(
       bump.run(opts.providerKey, day());
     },
   };
+}
+
+/** Upper bound of the `request_budget_per_day` option (settings.ts), also the cap of a self-hosted gateway. */
+export const MAX_BUDGET_OPTION = 500;
+
+/**
+ * The daily request limit of one gateway: the `request_budget_per_day` option when set, else the
+ * provider's `dailyBudget`, never above the provider's `hardDailyCap` (its ban or quota rule).
+ * `clamped` is true when the option asked for more than the cap (the caller logs it once).
+ */
+export function effectiveDailyBudget(
+  capabilities: Pick<ProviderCapabilities, "dailyBudget" | "hardDailyCap">,
+  option: number | undefined,
+): { limit: number; clamped: boolean } {
+  const wanted = option ?? capabilities.dailyBudget;
+  const cap = Math.min(capabilities.hardDailyCap, MAX_BUDGET_OPTION);
+  return { limit: Math.max(1, Math.min(wanted, cap)), clamped: wanted > cap };
 }

@@ -201,7 +201,7 @@ describeWithHA("Linky entities, events and automations in a real Home Assistant"
 
   it("a PRM the token does not cover stops with a clear auth error, published on its sync sensor", async () => {
     const wrong = await testService(
-      testSettings(ha, sim, { meters: [{ provider: "conso_api", prm: "99999999999999", token: sim.token, baseUrl: sim.baseUrl, name: "Wrong" }] }),
+      testSettings(ha, sim, { meters: [{ provider: "conso_api", prm: "99999999999999", token: sim.token, baseUrl: sim.baseUrl, name: "Wrong", production: "off" }] }),
       () => clock,
     );
     try {

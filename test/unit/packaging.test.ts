@@ -100,7 +100,6 @@ describe("config.yaml", () => {
     for (const key of Object.keys(options)) expect(schema, `schema.${key}`).toHaveProperty(key);
     expect(options).toEqual({
       meters: [],
-      request_budget_per_day: 40,
       anomaly_threshold_percent: 120,
       retention_days: 730,
       log_level: "info",
@@ -112,7 +111,7 @@ describe("config.yaml", () => {
     for (const [key, type] of Object.entries(schema)) {
       if (typeof type === "string" && type.endsWith("?")) expect(options, key).not.toHaveProperty(key);
     }
-    expect(schema.request_budget_per_day).toBe("int(1,500)");
+    expect(schema.request_budget_per_day).toBe("int(1,500)?");
     expect(schema.anomaly_threshold_percent).toBe("int(101,1000)");
     expect(schema.retention_days).toBe("int(30,3650)");
     expect(schema.log_level).toBe("list(trace|debug|info|warning|error)");

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { loadSettings, parseOptions, SettingsError } from "../../src/settings.js";
 
 const PRM = "12345678901234";
-const DEFAULTS = { meters: [], request_budget_per_day: 40, anomaly_threshold_percent: 120, retention_days: 730, log_level: "info" };
+const DEFAULTS = { meters: [], anomaly_threshold_percent: 120, retention_days: 730, log_level: "info" };
 const ADDON_MANIFEST = fileURLToPath(new URL("../../config.yaml", import.meta.url));
 
 function errorOf(fn: () => unknown): SettingsError {
@@ -119,9 +119,9 @@ describe("loadSettings: add-on mode", () => {
     expect(s.mode).toBe("addon");
     expect(s.homeAssistant).toEqual({ wsUrl: "ws://supervisor/core/websocket", apiUrl: "http://supervisor/core/api", token: "sup-token" });
     expect(s.dataDir).toBe("/data");
-    expect(s.meters).toEqual([{ provider: "conso_api", prm: PRM, token: "tok", baseUrl: "http://conso.local", name: `Linky ${PRM}` }]);
+    expect(s.meters).toEqual([{ provider: "conso_api", prm: PRM, token: "tok", baseUrl: "http://conso.local", name: `Linky ${PRM}`, production: "auto" }]);
     expect(s.retentionDays).toBe(365);
-    expect(s.requestBudgetPerDay).toBe(40);
+    expect(s.requestBudgetPerDay).toBeUndefined(); // the provider's default applies
     expect(s.anomalyThresholdPercent).toBe(120);
     expect(s.logLevel).toBe("info");
     expect(s.enedis).toBeUndefined();

@@ -16,6 +16,8 @@ const CAPS: ProviderCapabilities = {
   kinds: ["electricity"],
   resolutions: { daily: { maxDaysPerCall: 365, historyDays: 1110 }, load_curve: { maxDaysPerCall: 7, historyDays: 745 } },
   dailyBudget: 40,
+  hardDailyCap: 45,
+  flows: ["consumption"],
   timezone: "Europe/Paris",
   scheduleWindow: ["06:00", "10:00"],
 };
