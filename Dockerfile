@@ -4,13 +4,19 @@
 ARG BUILD_FROM=ghcr.io/home-assistant/base:3.22
 
 # ---------------------------------------------------------------- build stage
-# hadolint ignore=DL3006
-FROM ${BUILD_FROM} AS build
+# Node.js 20, the version README.md and package.json `engines` name. Alpine's
+# own `nodejs` package cannot give it: Alpine 3.22 (the base image) ships
+# Node 22, and the last Alpine with Node 20 (3.20) is end-of-life. So the
+# runtime comes from the official Node image built on the SAME Alpine (musl)
+# release as BUILD_FROM: keep the `-alpine3.22` suffix equal to the base
+# image's Alpine version here and in build.yaml (test/unit/packaging.test.ts
+# checks it). The image is multi-arch (amd64, arm64v8), like the base.
+FROM node:20-alpine3.22 AS build
 
 # Toolchain for better-sqlite3's native addon on musl (used when no prebuilt
-# binary matches the Node ABI / architecture).
+# binary matches the Node ABI / architecture). Build stage only.
 # hadolint ignore=DL3018
-RUN apk add --no-cache nodejs npm build-base python3
+RUN apk add --no-cache build-base python3
 
 WORKDIR /app
 
@@ -29,9 +35,13 @@ RUN npm ci \
 
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# Compile, then drop every devDependency (TypeScript, vitest, msw, tsx, types):
+# the node_modules the final stage copies holds production dependencies only.
 RUN npm run build \
     && test -f dist/cli.js \
-    && npm prune --omit=dev
+    && npm prune --omit=dev \
+    && test ! -e node_modules/typescript \
+    && test ! -e node_modules/vitest
 
 # ---------------------------------------------------------------- final stage
 # hadolint ignore=DL3006
@@ -40,9 +50,11 @@ FROM ${BUILD_FROM}
 ARG BUILD_ARCH
 ARG BUILD_VERSION=0.1.0
 
-# Only the runtime; libstdc++ (needed by better-sqlite3) is in the base image.
-# hadolint ignore=DL3018
-RUN apk add --no-cache nodejs
+# The Node.js runtime of the build stage: one binary that needs only musl and
+# libstdc++ (both in the base image). Same binary as the one better-sqlite3
+# was built against, so the native addon's ABI matches. No npm, no toolchain.
+# Put in /usr/bin, which s6-overlay's /init always keeps on the services' PATH.
+COPY --from=build /usr/local/bin/node /usr/bin/node
 
 ENV NODE_ENV=production
 
@@ -50,6 +62,10 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+
+# Fail the build, not the add-on, if the runtime is not Node.js 20 or cannot
+# load the native SQLite addon on this base image.
+RUN node -e "const v = process.versions.node; if (v.split('.')[0] !== '20') { console.error('Node.js ' + v + ' is not 20'); process.exit(1); } new (require('/app/node_modules/better-sqlite3'))(':memory:').close();"
 
 # s6-overlay service (run/finish) and anything else for the container's /.
 COPY addon/rootfs /

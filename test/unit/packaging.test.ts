@@ -3,8 +3,10 @@
  * (reference: addon-packaging.md §1.3, §4.2, §5, §6.3; linter src/config.schema.json,
  * src/build.schema.json, src/lint.py): required keys, no unknown key, no key set to its default
  * value, no deprecated arch, options matching the app's parser, translations for every option,
- * no stray config.*, a Dockerfile that builds with or without build.yaml, executable s6 scripts
- * that exec node. No network, no Docker.
+ * no stray config.*, a Dockerfile that builds with or without build.yaml and whose final stage
+ * holds only the Node.js runtime the README names (from an official node:<major>-alpine stage on
+ * the base image's Alpine release), pruned production node_modules and dist, executable s6 scripts
+ * that exec node. No network, no Docker: the Dockerfile is read, not built.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -98,6 +100,7 @@ describe("config.yaml", () => {
 
   it("gives every option a schema entry, with the agreed options and types", () => {
     for (const key of Object.keys(options)) expect(schema, `schema.${key}`).toHaveProperty(key);
+    // request_budget_per_day has no default: absent = the provider's own budget (clamped to its cap).
     expect(options).toEqual({
       meters: [],
       anomaly_threshold_percent: 120,
@@ -118,17 +121,18 @@ describe("config.yaml", () => {
     expect(schema.enedis_client_secret).toBe("password?");
   });
 
-  it("describes a meter as provider, PRM, token, base_url and name", () => {
+  it("describes a meter as provider, PRM, token, base_url, name and production", () => {
     const meters = schema.meters as Array<Record<string, string>>;
     expect(Array.isArray(meters)).toBe(true);
     expect(meters).toHaveLength(1);
     const meter = meters[0]!;
     expect(meter).toEqual({
-      provider: "list(conso_api|myelectricaldata|enedis_data_connect)",
+      provider: "list(conso_api|myelectricaldata|myelectricaldata_legacy|enedis_data_connect)",
       prm: "match(^[0-9]{14}$)",
       token: "password?",
       base_url: "url?",
       name: "str?",
+      production: "list(auto|on|off)?",
     });
     const prm = new RegExp(meter.prm!.slice("match(".length, -1));
     expect(prm.test("01234567890123")).toBe(true);
@@ -219,41 +223,114 @@ describe("build.yaml", () => {
   });
 });
 
-describe("Dockerfile", () => {
-  const lines = read("Dockerfile").split("\n").map((l) => l.trim());
-  const instr = lines.filter((l) => l && !l.startsWith("#"));
+/** The Dockerfile as instructions (comments dropped, `\\` continuations joined), split into stages. */
+function dockerStages(text: string) {
+  const instructions: string[] = [];
+  let current = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!current && (!line || line.startsWith("#"))) continue;
+    if (current && line.startsWith("#")) continue; // comment inside a continued RUN
+    current += (current ? " " : "") + line.replace(/\\$/, "").trim();
+    if (!line.endsWith("\\")) {
+      instructions.push(current);
+      current = "";
+    }
+  }
+  const global = instructions.slice(0, instructions.findIndex((l) => l.startsWith("FROM ")));
+  const stages: Array<{ from: string; name?: string; body: string[] }> = [];
+  for (const l of instructions.slice(global.length)) {
+    const m = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?$/i.exec(l);
+    if (m) stages.push({ from: m[1]!, ...(m[2] ? { name: m[2] } : {}), body: [] });
+    else stages.at(-1)!.body.push(l);
+  }
+  return { global, stages };
+}
 
-  it("declares ARG BUILD_FROM with a default before FROM ${BUILD_FROM}", () => {
-    const arg = instr.findIndex((l) => /^ARG\s+BUILD_FROM=\S+/.test(l));
-    const from = instr.findIndex((l) => /^FROM\s+\$\{?BUILD_FROM\}?/.test(l));
-    expect(arg).toBeGreaterThanOrEqual(0);
-    expect(from).toBeGreaterThan(arg);
-    expect(instr[arg]).toMatch(/^ARG BUILD_FROM=ghcr\.io\/home-assistant\/[-\w]*base:[\d.]+/);
-    // Every stage builds on BUILD_FROM and no FROM comes before the ARG.
-    const froms = instr.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith("FROM "));
-    expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const [l, i] of froms) {
-      expect(l).toMatch(/^FROM \$\{BUILD_FROM\}/);
-      expect(i).toBeGreaterThan(arg);
+describe("Dockerfile", () => {
+  const { global, stages } = dockerStages(read("Dockerfile"));
+  const final = stages.at(-1)!;
+  const finalText = final.body.join("\n");
+  const buildFrom = /^ARG BUILD_FROM=(\S+)$/.exec(global.find((l) => l.startsWith("ARG BUILD_FROM=")) ?? "")?.[1];
+  const alpineOf = (image: string) => /:(\d+\.\d+)(?:[-.]|$)/.exec(image)?.[1];
+  /** Stages running the official Node image: `node:<major>-alpine<x.y>`. */
+  const nodeStages = stages
+    .map((s) => ({ ...s, tag: /^node:(\d+)(?:\.[\d.]+)?-alpine(\d+\.\d+)$/.exec(s.from) }))
+    .filter((s) => s.tag);
+
+  it("declares ARG BUILD_FROM with a default before any FROM; the final stage is FROM ${BUILD_FROM}", () => {
+    expect(buildFrom).toMatch(/^ghcr\.io\/home-assistant\/[-\w]*base:[\d.]+/);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(final.from).toBe("${BUILD_FROM}");
+    expect(final.name).toBeUndefined();
+    // Any other stage is a named build stage, on the base image or on the official Node image.
+    for (const s of stages.slice(0, -1)) {
+      expect(s.name, s.from).toBeTruthy();
+      expect(s.from === "${BUILD_FROM}" || /^node:\d+/.test(s.from), s.from).toBe(true);
     }
   });
 
-  it("builds the app in a build stage and ships only the runtime", () => {
-    const text = instr.join("\n");
-    const [buildStage, finalStage] = text.split(/^FROM \$\{BUILD_FROM\}\s*$/m).length > 1
-      ? [text.slice(0, text.lastIndexOf("FROM ${BUILD_FROM}")), text.slice(text.lastIndexOf("FROM ${BUILD_FROM}"))]
-      : ["", ""];
-    expect(buildStage).toMatch(/apk add[^\n]*nodejs[^\n]*npm[^\n]*build-base[^\n]*python3/);
-    expect(buildStage).toMatch(/npm ci(?![^\n]*--ignore-scripts)/);
-    expect(buildStage).toContain("npm run build");
-    expect(buildStage).toContain("npm prune --omit=dev");
-    expect(finalStage).toMatch(/apk add --no-cache nodejs\s*$/m);
-    expect(finalStage).not.toMatch(/build-base|python3|npm ci/);
-    expect(finalStage).toContain("COPY --from=build /app/node_modules");
-    expect(finalStage).toContain("COPY --from=build /app/dist");
-    expect(finalStage).toMatch(/COPY addon\/rootfs \/\s*$/m);
+  it("runs the Node.js major the README names, built for the base image's Alpine (musl) release", () => {
+    // Every "Node.js 20" / "Node.js ≥ 20.19" in the README, and package.json's engines, name one major.
+    const readmeMajors = new Set([...read("README.md").matchAll(/Node\.js\s*(?:≥|>=)?\s*(\d+)/g)].map((m) => m[1]));
+    expect(readmeMajors.size).toBe(1);
+    const major = [...readmeMajors][0]!;
+    const engines = (JSON.parse(read("package.json")) as { engines: { node: string } }).engines.node;
+    expect(/(\d+)/.exec(engines)?.[1]).toBe(major);
+
+    // Alpine's own `nodejs` follows the Alpine release (3.22 → Node 22): never installed.
+    for (const s of stages) expect(s.body.join("\n"), s.from).not.toMatch(/apk add[^\n]*\bnodejs\b/);
+    // The runtime comes from an official node:<major>-alpine<x.y> stage of the README's major…
+    expect(nodeStages.length).toBeGreaterThanOrEqual(1);
+    const copies = final.body.filter((l) => /^COPY --from=\S+ \/usr\/local\/bin\/node /.test(l));
+    expect(copies).toHaveLength(1);
+    const source = nodeStages.find((s) => copies[0]!.startsWith(`COPY --from=${s.name} `));
+    expect(source, "node is copied from a node:<major>-alpine stage").toBeDefined();
+    expect(source!.tag![1]).toBe(major);
+    // …built on the same Alpine release (musl) as the base image, here and in build.yaml.
+    const alpine = alpineOf(buildFrom!);
+    expect(alpine).toBeDefined();
+    expect(source!.tag![2]).toBe(alpine);
+    for (const image of Object.values(readYaml("build.yaml").build_from as Record<string, string>)) {
+      expect(alpineOf(image), image).toBe(alpine);
+    }
+    // The image refuses to build if the runtime is another major.
+    expect(finalText).toMatch(new RegExp(`^RUN node -e .*process\\.versions\\.node.*'${major}'`, "m"));
+  });
+
+  it("builds the app in a build stage that ends with production dependencies only", () => {
+    const copied = final.body
+      .map((l) => /^COPY --from=(\S+) (\S+) (\S+)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ stage: m[1]!, src: m[2]!, dest: m[3]! }));
+    const modules = copied.find((c) => c.src === "/app/node_modules");
+    expect(modules, "final stage copies node_modules").toBeDefined();
+    const build = stages.find((s) => s.name === modules!.stage)!;
+    expect(build).toBeDefined();
+    const buildText = build.body.join("\n");
+    expect(buildText).toMatch(/apk add[^\n]*build-base[^\n]*python3/);
+    expect(buildText).toMatch(/npm ci(?![^\n]*--ignore-scripts)/);
+    // The prune comes after the install and the compile, and nothing installs after it.
+    const at = (re: RegExp) => buildText.search(re);
+    expect(at(/npm ci/)).toBeGreaterThanOrEqual(0);
+    expect(at(/npm run build/)).toBeGreaterThan(at(/npm ci/));
+    expect(at(/npm prune --omit=dev/)).toBeGreaterThan(at(/npm run build/));
+    expect(buildText.slice(at(/npm prune --omit=dev/))).not.toMatch(/npm (?:ci|install|i)\b/);
+  });
+
+  it("ships only the runtime: node, pruned node_modules, dist — no toolchain, npm or dev dependency", () => {
+    const copied = final.body.filter((l) => l.startsWith("COPY --from=")).map((l) => l.split(/\s+/).slice(2, -1).join(" "));
+    expect(copied.sort()).toEqual(["/app/dist", "/app/node_modules", "/usr/local/bin/node"]);
+    // From the build context only the package.json (for "type": "module") and the s6 scripts.
+    const fromContext = final.body.filter((l) => /^(?:COPY|ADD) (?!--from=)/.test(l));
+    expect(fromContext.sort()).toEqual(["COPY addon/rootfs /", "COPY package.json ./"]);
+    expect(finalText).not.toMatch(/\b(?:build-base|python3|make|gcc|g\+\+|npm|npx|yarn|tsx|tsc)\b/);
+    expect(finalText).not.toMatch(/^RUN apk /m);
+    const devDeps = Object.keys((JSON.parse(read("package.json")) as { devDependencies: Record<string, string> }).devDependencies);
+    for (const dep of devDeps) expect(finalText, dep).not.toContain(`node_modules/${dep}`);
+    expect(finalText).toMatch(/^ENV NODE_ENV=production$/m);
     for (const label of ["io.hass.type", "io.hass.arch", "io.hass.version", "io.hass.name"]) {
-      expect(finalStage).toContain(label);
+      expect(finalText).toContain(label);
     }
   });
 
