@@ -9,7 +9,8 @@ import type { MeterSettings, Settings } from "./settings.js";
 import { openStore, type Db } from "./store/db.js";
 import { upsertMeter } from "./store/meters.js";
 import { createRequestGate, effectiveDailyBudget } from "./store/request-budget.js";
-import { publishSnapshot, syncMeter, type MeterJob, type MeterSummary, type SyncContext } from "./jobs/sync-meter.js";
+import { publishSnapshot, type MeterJob, type MeterSummary, type SyncContext } from "./jobs/sync-meter.js";
+import { runCycle } from "./jobs/run-cycle.js";
 
 /** A wired service: store, Home Assistant link, one job per meter. */
 export interface Service {
@@ -17,16 +18,21 @@ export interface Service {
   link: HaLink;
   jobs: MeterJob[];
   ctx: SyncContext;
-  /** Runs one full cycle over every meter, sequentially (they may share a gateway budget). */
+  /** Runs one full cycle over every meter series (see jobs/run-cycle.ts). */
   runCycle(): Promise<MeterSummary[]>;
   /** Re-publishes every meter's entities (after HA restarted: REST states are not persisted). */
   republish(): Promise<void>;
   close(): void;
 }
 
-/** The Meter record of a configured Linky meter. */
+/** The Meter record of a configured Linky meter's consumption series (id = PRM). */
 export function meterFromSettings(m: MeterSettings, provider: Provider): Meter {
   return { id: m.prm, provider: m.provider, kind: "electricity", unit: "Wh", timezone: provider.capabilities.timezone, name: m.name };
+}
+
+/** The Meter record of the production series of the same usage point (id `<prm>_production`). */
+export function productionMeterFromSettings(m: MeterSettings, provider: Provider): Meter {
+  return { ...meterFromSettings(m, provider), id: `${m.prm}_production`, usagePoint: m.prm, flow: "production" };
 }
 
 /**
@@ -50,7 +56,7 @@ export async function createService(
   const now = opts.now ?? Date.now;
   const db = openStore(opts.dbPath ?? join(settings.dataDir, "energy-bridge.sqlite"));
   const gates = new Map<string, RequestGate>();
-  const jobs: MeterJob[] = settings.meters.map((m, i) => {
+  const jobs: MeterJob[] = settings.meters.flatMap((m, i) => {
     let provider: Provider;
     try {
       provider = createProvider(
@@ -80,12 +86,25 @@ export async function createService(
       gate = createRequestGate(db, { providerKey: key, limit: budget.limit, timezone: provider.capabilities.timezone, now });
       gates.set(key, gate);
     }
-    return {
+    const consumption: MeterJob = {
       meter,
       provider,
       gate,
       statistic: { statisticId: statisticId("linky", m.prm, "consumption"), name: `${m.name} consumption`, unit: "kWh", unitClass: "energy" },
     };
+    if (m.production === "off" || !provider.capabilities.flows.includes("production")) return [consumption];
+    const production = productionMeterFromSettings(m, provider);
+    upsertMeter(db, production, now());
+    return [
+      consumption,
+      {
+        meter: production,
+        provider,
+        gate,
+        productionMode: m.production,
+        statistic: { statisticId: statisticId("linky", m.prm, "production"), name: `${m.name} production`, unit: "kWh", unitClass: "energy" },
+      },
+    ];
   });
   const rest: HaRest = { apiUrl: settings.homeAssistant.apiUrl, token: settings.homeAssistant.token };
   let service: Service | undefined;
@@ -121,11 +140,7 @@ export async function createService(
     link,
     jobs,
     ctx,
-    async runCycle() {
-      const out: MeterSummary[] = [];
-      for (const job of jobs) out.push(await syncMeter(ctx, job));
-      return out;
-    },
+    runCycle: () => runCycle(ctx, jobs),
     async republish() {
       for (const job of jobs) {
         await publishSnapshot(ctx, job).catch((err: Error) => opts.log.error(`publishing ${job.meter.id} failed: ${err.message}`));

@@ -1,16 +1,17 @@
-import type { Anomaly, Meter } from "../domain/types.js";
+import type { Anomaly, DailyMaxPower, Meter } from "../domain/types.js";
 import { fireEvent, setState, type HaRest } from "./rest.js";
 
 /** Event fired on HA's bus for each new anomaly: data = AnomalyEventData. */
 export const ANOMALY_EVENT = "energy_bridge_anomaly";
 
 /** Entity ids of a meter (DESIGN naming): `binary_sensor.energy_bridge_<meter>_anomaly`, … */
-export function entityIds(meterId: string): { anomaly: string; daily: string; lastSync: string } {
+export function entityIds(meterId: string): { anomaly: string; daily: string; lastSync: string; maxPower: string } {
   const key = meterId.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
   return {
     anomaly: `binary_sensor.energy_bridge_${key}_anomaly`,
     daily: `sensor.energy_bridge_${key}_daily`,
     lastSync: `sensor.energy_bridge_${key}_last_sync`,
+    maxPower: `sensor.energy_bridge_${key}_max_power`,
   };
 }
 
@@ -21,6 +22,8 @@ export interface MeterSnapshot {
   latestDay: { day: string; totalWh: number } | null;
   /** The anomaly of that latest day, if it is one. */
   latestAnomaly: Anomaly | null;
+  /** The latest day's peak power (consumption series with a provider that serves it), else null. */
+  maxPower?: DailyMaxPower | null;
   sync: {
     status: string;
     lastError: string | null;
@@ -32,7 +35,9 @@ export interface MeterSnapshot {
 const kwh = (wh: number) => Math.round(wh) / 1000;
 
 /**
- * Publishes a meter's three entities as REST states:
+ * Publishes a meter's entities as REST states (a production series, `meter.flow` production, has
+ * no anomaly sensor; a consumption series with max-power data also gets
+ * `sensor.energy_bridge_<prm>_max_power`, VA, attributes `day` and `peak_at`):
  * - `binary_sensor.energy_bridge_<prm>_anomaly` on when the latest complete day is an anomaly
  *   (attributes severity, variance_percent, value_kwh, avg_7d_kwh, day);
  * - `sensor.energy_bridge_<prm>_daily`: that day's total in kWh (device_class energy);
@@ -43,7 +48,9 @@ const kwh = (wh: number) => Math.round(wh) / 1000;
 export async function publishMeter(rest: HaRest, snap: MeterSnapshot): Promise<void> {
   const ids = entityIds(snap.meter.id);
   const a = snap.latestAnomaly;
-  await setState(rest, ids.anomaly, a ? "on" : "off", {
+  const production = snap.meter.flow === "production";
+  const what = production ? "production" : "consumption";
+  if (!production) await setState(rest, ids.anomaly, a ? "on" : "off", {
     friendly_name: `${snap.meter.name} consumption anomaly`,
     device_class: "problem",
     severity: a?.severity ?? null,
@@ -53,18 +60,28 @@ export async function publishMeter(rest: HaRest, snap: MeterSnapshot): Promise<v
     day: snap.latestDay?.day ?? null,
   });
   await setState(rest, ids.daily, snap.latestDay ? String(kwh(snap.latestDay.totalWh)) : "unknown", {
-    friendly_name: `${snap.meter.name} daily consumption`,
+    friendly_name: `${snap.meter.name} daily ${what}`,
     unit_of_measurement: "kWh",
     device_class: "energy",
-    icon: "mdi:lightning-bolt",
+    icon: production ? "mdi:solar-power" : "mdi:lightning-bolt",
     day: snap.latestDay?.day ?? null,
   });
+  if (snap.maxPower) {
+    await setState(rest, ids.maxPower, String(Math.round(snap.maxPower.valueVa)), {
+      friendly_name: `${snap.meter.name} daily max power`,
+      unit_of_measurement: "VA",
+      device_class: "apparent_power",
+      icon: "mdi:flash-alert",
+      day: snap.maxPower.day,
+      peak_at: new Date(snap.maxPower.at).toISOString(),
+    });
+  }
   await setState(
     rest,
     ids.lastSync,
     snap.sync.lastSuccessAt ? new Date(snap.sync.lastSuccessAt).toISOString() : "unknown",
     {
-      friendly_name: `${snap.meter.name} last sync`,
+      friendly_name: `${snap.meter.name}${production ? " production" : ""} last sync`,
       device_class: "timestamp",
       status: snap.sync.status,
       last_error: snap.sync.lastError,

@@ -11,6 +11,15 @@ import { planRequests } from "./plan-requests.js";
 /** A "no data" answer for a range ending within this many days means "not published yet". */
 const RECENT_DAYS = 7;
 
+/**
+ * Consecutive non-retryable answers (400, malformed body) after which a cycle stops: the same
+ * mistake on every call would otherwise spend the rest of the day's budget for nothing.
+ */
+export const MAX_NON_RETRYABLE_IN_A_ROW = 3;
+
+/** Days of coverage looked up: more than any provider's history depth (Enedis daily: 1110). */
+const COVERAGE_HORIZON_DAYS = 1200;
+
 /** Outcome of fetching one meter. */
 export interface FetchOutcome {
   requests: number;
@@ -26,27 +35,29 @@ export interface FetchOutcome {
 }
 
 /**
- * Fetches what the meter's history still lacks (see planRequests) and stores it: provider → store.
- * Stops at the first budget, quota, auth or availability error (the rest continues next cycle);
- * skips a request the provider rejected as malformed (logged, status `error`). Rejected points
- * are logged and never stored. Never touches Home Assistant.
+ * Fetches what the meter's history still lacks (see planRequests: the provider's whole history,
+ * whatever the retention) and stores it: provider → store. Stops at the first budget, quota, auth
+ * or availability error (the rest continues next cycle); skips a request the provider rejected as
+ * malformed (logged, status `error`), and stops after {@link MAX_NON_RETRYABLE_IN_A_ROW} such
+ * answers in a row. Rejected points are logged and never stored. Never touches Home Assistant.
+ * `resolutions` limits the pass (default: daily, then load curve).
  */
 export async function fetchMeter(
   db: Db,
   meter: Meter,
   provider: Provider,
   gate: RequestGate,
-  opts: { retentionDays: number; now: () => number; log: Logger; recheckDays?: number },
+  opts: { now: () => number; log: Logger; recheckDays?: number; resolutions?: readonly Resolution[] },
 ): Promise<FetchOutcome> {
   const now = opts.now();
   const zone = meter.timezone;
   const today = todayIn(zone, now);
   const state = getSyncState(db, meter.id);
-  const horizon = addDays(today, -Math.max(opts.retentionDays, 1200));
+  const horizon = addDays(today, -COVERAGE_HORIZON_DAYS);
   const plan = planRequests({
     today,
     capabilities: provider.capabilities,
-    retentionDays: opts.retentionDays,
+    ...(opts.resolutions ? { resolutions: opts.resolutions } : {}),
     historyStart: state.historyStart,
     coverage: {
       daily: coverageBetween(db, meter.id, "daily", horizon, today),
@@ -64,6 +75,7 @@ export async function fetchMeter(
     );
   }
   const historyEnded = new Set<Resolution>();
+  let nonRetryableInARow = 0;
   for (const [index, range] of plan.entries()) {
     if (historyEnded.has(range.resolution)) {
       out.remaining--; // older than a range the provider already called "before history"
@@ -73,6 +85,7 @@ export async function fetchMeter(
       const result = await provider.fetch(meter, range, gate);
       out.requests++;
       out.remaining--;
+      nonRetryableInARow = 0;
       if (result.endOfHistory && range.end > addDays(today, -RECENT_DAYS)) {
         // Before Enedis publishes D-1 (about 08:00) a recent range answers "no measure found":
         // that is "not yet", not the start of history. Record the days as incomplete and go on.
@@ -106,9 +119,15 @@ export async function fetchMeter(
       const msg = `${range.resolution} ${range.start}…${range.end}: ${err.message}`;
       if (err.code === "bad_request" || err.code === "invalid_response") {
         out.remaining--;
+        if (err.details.status !== undefined) out.requests++; // the provider answered (not a pre-check)
         out.status = "error";
         out.error = msg;
         opts.log.error({ meter: meter.id, code: err.code }, `meter ${meter.id}: ${msg}`);
+        if (++nonRetryableInARow >= MAX_NON_RETRYABLE_IN_A_ROW) {
+          out.error = `stopped after ${nonRetryableInARow} refused requests in a row (${msg}); ${out.remaining} request(s) left for the next cycle`;
+          opts.log.error(`meter ${meter.id}: ${out.error}`);
+          break;
+        }
         continue;
       }
       out.status =

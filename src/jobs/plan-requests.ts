@@ -7,7 +7,6 @@ export interface PlanInput {
   /** Today in the provider's zone; data is available up to yesterday (D-1). */
   today: LocalDate;
   capabilities: ProviderCapabilities;
-  retentionDays: number;
   /** First day the provider has, per resolution, when known. */
   historyStart: Partial<Record<Resolution, LocalDate>>;
   coverage: Record<Resolution, ReadonlyMap<LocalDate, DayCoverage>>;
@@ -20,6 +19,8 @@ export interface PlanInput {
    * corrections from the provider at no extra request, since they fit in one call.
    */
   recheckDays?: number;
+  /** Resolutions to plan, in this order (default daily then load curve). */
+  resolutions?: readonly Resolution[];
 }
 
 const DAY_MS = 86_400_000;
@@ -28,17 +29,18 @@ const DAY_MS = 86_400_000;
  * The provider requests needed to complete a meter's history, in the order they should be made:
  * **daily totals first** (the whole history in a few calls of up to 365 days), **then the load
  * curve newest-first** in chunks of at most `maxDaysPerCall` (7 days). A day is wanted when it
- * lies in [today − min(history depth, retention), today) and after the known history start, and
+ * lies in [today − history depth, today) and after the known history start — the provider's whole
+ * history, whatever the local retention (which only prunes the store afterwards) — and
  * is missing from the coverage, or incomplete and either recent (the provider may still deliver
  * it) or last tried long ago. Each request spans only from its oldest to its newest wanted day,
  * so a daily sync asks for one day. Pure.
  */
 export function planRequests(input: PlanInput): FetchRange[] {
   const out: FetchRange[] = [];
-  for (const resolution of ["daily", "load_curve"] as const) {
+  for (const resolution of input.resolutions ?? (["daily", "load_curve"] as const)) {
     const cap = input.capabilities.resolutions[resolution];
     if (!cap) continue;
-    let first = addDays(input.today, -Math.min(cap.historyDays, input.retentionDays));
+    let first = addDays(input.today, -cap.historyDays);
     const known = input.historyStart[resolution];
     if (known && known > first) first = known;
     const wanted = wantedDays(input, resolution, first);

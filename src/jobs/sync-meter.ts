@@ -1,17 +1,20 @@
 import type { Connection } from "home-assistant-js-websocket";
 import { DateTime } from "luxon";
 import { addDays, today as todayIn } from "../analysis/days.js";
-import type { Meter, Provider, RequestGate } from "../domain/types.js";
+import type { Meter, Provider, RequestGate, Resolution } from "../domain/types.js";
 import { fireAnomalyEvent, publishMeter } from "../homeassistant/entities.js";
 import type { HaRest } from "../homeassistant/rest.js";
 import type { StatisticMeta } from "../homeassistant/statistics.js";
 import type { Logger } from "../log.js";
 import { listAnomalies, markNotified } from "../store/anomalies.js";
+import { latestMaxPower } from "../store/max-power.js";
 import type { Db } from "../store/db.js";
 import { pruneReadings } from "../store/readings.js";
 import { getSyncState, recordSyncOutcome, type SyncStatus } from "../store/sync-state.js";
 import { latestCompleteDay, updateAnomalies } from "./detect-anomalies.js";
-import { fetchMeter } from "./fetch-meter.js";
+import { fetchMeter, type FetchOutcome } from "./fetch-meter.js";
+import type { MaxPowerOutcome } from "./fetch-max-power.js";
+import type { ProductionMode } from "./production-probe.js";
 import { writeStatistics } from "./write-statistics.js";
 
 /** A meter with the provider, request gate and statistic it syncs through. */
@@ -20,6 +23,8 @@ export interface MeterJob {
   provider: Provider;
   gate: RequestGate;
   statistic: StatisticMeta;
+  /** Set on a production series (`meter.flow` production): whether to fetch it (see production-probe.ts). */
+  productionMode?: ProductionMode;
 }
 
 /** The live link to Home Assistant used by a cycle. */
@@ -35,6 +40,7 @@ export interface SyncContext {
   ha: HaTarget;
   log: Logger;
   now: () => number;
+  /** Raw readings older than this many days are pruned from the store (never from HA). */
   retentionDays: number;
   anomalyThresholdPercent: number;
   chunkSize?: number;
@@ -65,13 +71,27 @@ export interface MeterSummary {
  * the fetch but the statistics of what is stored are still written. A Home Assistant failure
  * leaves the dirty hours for the next cycle. Never throws for provider or HA errors: they end up
  * in the summary and in `sensor.energy_bridge_<prm>_last_sync`.
+ *
+ * `opts.resolutions` limits this cycle's fetch (the cycle runner fetches every meter's daily
+ * totals first, see run-cycle.ts); `opts.earlier` is that earlier pass's outcome and
+ * `opts.maxPower` the max-power pass's, both merged into the summary. Anomalies are judged for
+ * consumption series only. Retention prunes raw readings already written to HA, afterwards.
  */
-export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterSummary> {
+export async function syncMeter(
+  ctx: SyncContext,
+  job: MeterJob,
+  opts: { resolutions?: readonly Resolution[]; earlier?: FetchOutcome; maxPower?: MaxPowerOutcome } = {},
+): Promise<MeterSummary> {
   const { db, log } = ctx;
   const meter = job.meter;
   const now = ctx.now();
-  pruneReadings(db, DateTime.fromMillis(now).minus({ days: ctx.retentionDays }).toMillis());
-  const fetched = await fetchMeter(db, meter, job.provider, job.gate, { retentionDays: ctx.retentionDays, now: ctx.now, log });
+  let fetched = await fetchMeter(db, meter, job.provider, job.gate, {
+    now: ctx.now,
+    log,
+    ...(opts.resolutions ? { resolutions: opts.resolutions } : {}),
+  });
+  if (opts.earlier) fetched = mergeFetch(opts.earlier, fetched);
+  if (opts.maxPower) fetched.requests += opts.maxPower.requests;
   const summary: MeterSummary = {
     meterId: meter.id,
     requests: fetched.requests,
@@ -94,7 +114,7 @@ export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterS
     });
     summary.rowsSent = written.rowsSent;
     summary.adjustments = written.adjustments;
-    if (written.fromDay) {
+    if (written.fromDay && (meter.flow ?? "consumption") === "consumption") {
       const toDay = written.days.length ? addDays(written.days.at(-1)!.day, 1) : written.fromDay;
       const recent = updateAnomalies(db, meter, written.fromDay, toDay, {
         thresholdPercent: ctx.anomalyThresholdPercent,
@@ -114,10 +134,26 @@ export async function syncMeter(ctx: SyncContext, job: MeterJob): Promise<MeterS
     log.error({ meter: meter.id, err }, `meter ${meter.id}: writing to Home Assistant failed; will retry next cycle`);
   }
   summary.upToDate = latestCompleteDay(db, meter, now)?.day === addDays(todayIn(meter.timezone, now), -1);
+  // Retention: only the local store, only what Home Assistant already has (dirty hours are kept).
+  pruneReadings(db, meter.id, DateTime.fromMillis(now).minus({ days: ctx.retentionDays }).toMillis());
   const ok = summary.status === "ok" || summary.status === "partial";
   recordSyncOutcome(db, meter.id, { status: summary.status, error: summary.error, at: now, success: ok });
   await publishSnapshot(ctx, job).catch((err: Error) => log.error(`meter ${meter.id}: publishing entities failed: ${err.message}`));
   return summary;
+}
+
+/** One fetch outcome for two passes of the same cycle (the later pass's status wins unless it is ok). */
+function mergeFetch(a: FetchOutcome, b: FetchOutcome): FetchOutcome {
+  const worst = b.status !== "ok" ? b : a;
+  return {
+    requests: a.requests + b.requests,
+    fetched: a.fetched + b.fetched,
+    stored: a.stored + b.stored,
+    rejected: a.rejected + b.rejected,
+    remaining: a.remaining + b.remaining,
+    status: worst.status,
+    error: worst.error,
+  };
 }
 
 /**
@@ -133,6 +169,7 @@ export async function publishSnapshot(ctx: Pick<SyncContext, "db" | "ha" | "now"
     meter: job.meter,
     latestDay: latest,
     latestAnomaly: anomaly,
+    maxPower: (job.meter.flow ?? "consumption") === "consumption" ? latestMaxPower(ctx.db, job.meter.id) : null,
     sync: {
       status: state.status,
       lastError: state.lastError,

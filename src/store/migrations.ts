@@ -86,4 +86,19 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: the usage point and flow of a meter series (a production series has its own meter row,
+  // `<prm>_production`), and the daily peak power of a usage point (VA, with the instant of the peak).
+  `
+  ALTER TABLE meters ADD COLUMN usage_point TEXT;
+  ALTER TABLE meters ADD COLUMN flow TEXT NOT NULL DEFAULT 'consumption';
+
+  CREATE TABLE max_power (
+    meter_id TEXT NOT NULL REFERENCES meters(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    value_va REAL NOT NULL CHECK (value_va >= 0),
+    peak_at INTEGER NOT NULL,
+    fetched_at INTEGER NOT NULL,
+    PRIMARY KEY (meter_id, day)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -130,10 +130,15 @@ export function clearDirty(db: Db, meterId: string, lastHour: number): void {
 }
 
 /**
- * Deletes readings that ended before `before` (UTC ms): the retention policy. Returns the count.
- * Statistic rows already in Home Assistant are left alone; the store keeps the mirror sums so
- * later rows continue the same running total.
+ * The retention policy for one meter: deletes its readings that ended before `before` (UTC ms) and
+ * that hold no dirty hour (an hour not yet written to Home Assistant is never pruned, so a sync
+ * that failed to reach HA loses nothing). Returns the count. Prunes only the local store: Home
+ * Assistant keeps every row it has, the coverage of the pruned days is kept (they are not fetched
+ * again), and the mirror of written sums (`statistic_rows`) is kept so later rows continue the
+ * same running total.
  */
-export function pruneReadings(db: Db, before: number): number {
-  return db.prepare(`DELETE FROM readings WHERE start + duration_ms <= ?`).run(before).changes;
+export function pruneReadings(db: Db, meterId: string, before: number): number {
+  const dirty = dirtyRange(db, meterId);
+  const cutoff = dirty ? Math.min(before, dirty.first) : before;
+  return db.prepare(`DELETE FROM readings WHERE meter_id = ? AND start + duration_ms <= ?`).run(meterId, cutoff).changes;
 }

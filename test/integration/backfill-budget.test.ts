@@ -43,7 +43,7 @@ describe("backfill within the gateway's daily request budget", () => {
       { now: () => clock, retry: { minTimeout: 5, maxTimeout: 10 } },
     );
     const gate = createRequestGate(db, { providerKey: "conso_api@sim", limit: 40, timezone: ZONE, now: () => clock });
-    return fetchMeter(db, meter, provider, gate, { retentionDays: 730, now: () => clock, log });
+    return fetchMeter(db, meter, provider, gate, { now: () => clock, log });
   };
   const paths = () => sim.requests.map((r) => r.path);
 

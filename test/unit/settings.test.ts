@@ -49,7 +49,7 @@ describe("parseOptions", () => {
         meters: [
           { provider: "conso_api", prm: PRM, token: "t1" },
           { provider: "myelectricaldata", prm: "98765432109876", token: "t2", base_url: "https://med.example", name: "Garage" },
-          { provider: "enedis_data_connect", prm: "11111111111111" },
+          { provider: "enedis_data_connect", prm: "11111111111111", production: "on" },
         ],
         enedis_client_id: "id",
         enedis_client_secret: "secret",
@@ -57,7 +57,8 @@ describe("parseOptions", () => {
       "test",
     );
     expect(o.meters).toHaveLength(3);
-    expect(o.meters[1]).toEqual({ provider: "myelectricaldata", prm: "98765432109876", token: "t2", base_url: "https://med.example", name: "Garage" });
+    expect(o.meters[1]).toEqual({ provider: "myelectricaldata", prm: "98765432109876", token: "t2", base_url: "https://med.example", name: "Garage", production: "auto" });
+    expect(o.meters[2]!.production).toBe("on");
   });
 
   it("rejects a 13-digit PRM, naming option meters[0].prm and the source", () => {
@@ -165,7 +166,7 @@ describe("loadSettings: standalone", () => {
     expect(s.mode).toBe("standalone");
     expect(s.homeAssistant).toEqual({ wsUrl: "ws://h:8123/api/websocket", apiUrl: "http://h:8123/api", token: "llt" });
     expect(s.dataDir).toBe(resolve(dir));
-    expect(s.meters).toEqual([{ provider: "myelectricaldata", prm: PRM, token: "abc", name: "Maison" }]);
+    expect(s.meters).toEqual([{ provider: "myelectricaldata", prm: PRM, token: "abc", name: "Maison", production: "auto" }]);
     expect(s.anomalyThresholdPercent).toBe(160);
     expect(s.logLevel).toBe("debug");
     expect(s.retentionDays).toBe(730);

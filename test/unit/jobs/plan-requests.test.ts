@@ -34,7 +34,6 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
   return {
     today: TODAY,
     capabilities: CAPS,
-    retentionDays: 730,
     historyStart: {},
     coverage: { daily: coverage(), load_curve: coverage() },
     now: NOW,
@@ -59,27 +58,29 @@ function expectTiling(plan: FetchRange[], resolution: Resolution, max: number, f
 }
 
 describe("planRequests", () => {
-  it("empty coverage: daily requests first (≤ 365 days, newest first), then weekly curve chunks, over [today − 730, today)", () => {
+  it("empty coverage: daily requests first (≤ 365 days, newest first), then weekly curve chunks, over the provider's whole history", () => {
     const plan = planRequests(input());
     const firstCurve = plan.findIndex((r) => r.resolution === "load_curve");
     expect(firstCurve).toBeGreaterThan(0);
     expect(plan.slice(0, firstCurve).every((r) => r.resolution === "daily")).toBe(true);
     expect(plan.slice(firstCurve).every((r) => r.resolution === "load_curve")).toBe(true);
-    const from = shift(TODAY, -730);
-    expect(from).toBe("2024-11-03");
-    expectTiling(plan, "daily", 365, from, TODAY);
+    // Daily: 36 months + 15 days (1110 days) in 4 calls; curve: 24 months + 15 days in weekly calls.
+    const dailyFrom = shift(TODAY, -1110);
+    expectTiling(plan, "daily", 365, dailyFrom, TODAY);
     expect(plan.slice(0, firstCurve)).toEqual([
       { resolution: "daily", start: "2025-11-03", end: TODAY },
-      { resolution: "daily", start: from, end: "2025-11-03" },
+      { resolution: "daily", start: "2024-11-03", end: "2025-11-03" },
+      { resolution: "daily", start: "2023-11-04", end: "2024-11-03" },
+      { resolution: "daily", start: dailyFrom, end: "2023-11-04" },
     ]);
-    expectTiling(plan, "load_curve", 7, from, TODAY);
-    expect(plan.length - firstCurve).toBe(Math.ceil(730 / 7));
+    expectTiling(plan, "load_curve", 7, shift(TODAY, -745), TODAY);
+    expect(plan.length - firstCurve).toBe(Math.ceil(745 / 7));
     expect(plan[firstCurve]).toEqual({ resolution: "load_curve", start: shift(TODAY, -7), end: TODAY });
   });
 
-  it("a history depth shorter than the retention limits the window", () => {
-    const plan = planRequests(input({ retentionDays: 3650 }));
-    expectTiling(plan, "daily", 365, shift(TODAY, -1110), TODAY);
+  it("plans only the resolutions asked for, in that order", () => {
+    const plan = planRequests(input({ resolutions: ["load_curve"] }));
+    expect(plan.every((r) => r.resolution === "load_curve")).toBe(true);
     expectTiling(plan, "load_curve", 7, shift(TODAY, -745), TODAY);
   });
 
@@ -99,7 +100,7 @@ describe("planRequests", () => {
   it("a known history start is respected (and an older one does not widen the window)", () => {
     const plan = planRequests(input({ historyStart: { daily: "2026-01-10", load_curve: "2010-01-01" } }));
     expectTiling(plan, "daily", 365, "2026-01-10", TODAY);
-    expectTiling(plan, "load_curve", 7, shift(TODAY, -730), TODAY);
+    expectTiling(plan, "load_curve", 7, shift(TODAY, -745), TODAY);
   });
 
   it("history start after yesterday → nothing to ask", () => {
@@ -130,13 +131,13 @@ describe("planRequests", () => {
   });
 
   it("days outside the window are never asked, even if missing", () => {
-    const plan = planRequests(input({ coverage: { daily: coverage({}, { from: shift(TODAY, -730), to: TODAY }), load_curve: coverage({}, FULL) } }));
+    const plan = planRequests(input({ coverage: { daily: coverage({}, { from: shift(TODAY, -1110), to: TODAY }), load_curve: coverage({}, FULL) } }));
     expect(plan).toEqual([]);
   });
 
   it("a provider without a load curve gets daily requests only", () => {
     const plan = planRequests(input({ capabilities: { ...CAPS, resolutions: { daily: CAPS.resolutions.daily! } } }));
     expect(plan.every((r) => r.resolution === "daily")).toBe(true);
-    expect(plan).toHaveLength(2);
+    expect(plan).toHaveLength(4);
   });
 });

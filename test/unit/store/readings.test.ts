@@ -126,10 +126,20 @@ describe("reading queries and maintenance", () => {
     expect(dirtyHours(db)).toEqual([utc("2026-01-15T15:00:00Z")]);
   });
 
-  it("pruneReadings deletes readings that ended before the cutoff", () => {
+  it("pruneReadings deletes readings that ended before the cutoff, once written to HA", () => {
     const rs = [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T10:30:00Z", 2), hh("2026-01-15T11:00:00Z", 3)];
     upsertReadings(db, METER.id, rs);
-    expect(pruneReadings(db, utc("2026-01-15T11:00:00Z"))).toBe(2);
+    clearDirty(db, METER.id, utc("2026-01-15T11:00:00Z"));
+    expect(pruneReadings(db, METER.id, utc("2026-01-15T11:00:00Z"))).toBe(2);
     expect(allReadings(db)).toEqual([rs[2]]);
+  });
+
+  it("pruneReadings never deletes an hour not yet written to Home Assistant", () => {
+    const rs = [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T10:30:00Z", 2), hh("2026-01-15T11:00:00Z", 3)];
+    upsertReadings(db, METER.id, rs);
+    clearDirty(db, METER.id, utc("2026-01-15T10:00:00Z")); // 11:00 still dirty; 10:00 written
+    expect(pruneReadings(db, METER.id, utc("2026-01-15T12:00:00Z"))).toBe(2);
+    expect(allReadings(db)).toEqual([rs[2]]);
+    expect(pruneReadings(db, "other-meter", utc("2026-01-16T00:00:00Z"))).toBe(0);
   });
 });
