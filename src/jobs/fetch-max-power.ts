@@ -17,12 +17,15 @@ export interface MaxPowerOutcome {
 }
 
 const historyKey = (meterId: string) => `max_power_history_start:${meterId}`;
+/** [from, until) local days already asked successfully: their gaps are not asked again. */
+const askedKey = (meterId: string) => `max_power_asked:${meterId}`;
 
 /**
  * Fetches the daily peak power (Enedis `puissance_conso_max_quotidienne`) the store lacks for a
  * consumption meter: the provider's whole max-power history newest-first in calls of at most
  * `capabilities.maxPower.maxDaysPerCall` days, then one small call a day. "No data before" ends the
- * history (remembered in kv). Provider errors end the pass and are returned, never thrown; a
+ * history (remembered in kv); days missing from an answer are not asked again (a peak-power sensor
+ * does not need old gaps filled). Provider errors end the pass and are returned, never thrown; a
  * provider without `fetchMaxPower` costs nothing. provider → store only.
  */
 export async function fetchMaxPower(
@@ -41,8 +44,17 @@ export async function fetchMaxPower(
   if (known && known > first) first = known;
   const have = maxPowerDays(db, meter.id, first, today);
   const recheckFrom = addDays(today, -RECHECK_DAYS);
+  const asked = JSON.parse(getKv(db, askedKey(meter.id)) ?? "null") as { from: LocalDate; until: LocalDate } | null;
   const wanted: LocalDate[] = [];
-  for (let d = addDays(today, -1); d >= first; d = addDays(d, -1)) if (d >= recheckFrom || !have.has(d)) wanted.push(d);
+  for (let d = addDays(today, -1); d >= first; d = addDays(d, -1)) {
+    if (d >= recheckFrom || (!have.has(d) && (!asked || d < asked.from || d >= asked.until))) wanted.push(d);
+  }
+  const remember = (range: { start: LocalDate; end: LocalDate }) => {
+    const now = JSON.parse(getKv(db, askedKey(meter.id)) ?? "null") as { from: LocalDate; until: LocalDate } | null;
+    const from = now && now.from < range.start ? now.from : range.start;
+    const until = now && now.until > range.end ? now.until : range.end;
+    setKv(db, askedKey(meter.id), JSON.stringify({ from, until }));
+  };
   let i = 0;
   while (i < wanted.length) {
     const newest = wanted[i]!;
@@ -61,6 +73,7 @@ export async function fetchMaxPower(
         continue; // recent "no data": not published yet
       }
       out.stored += upsertMaxPower(db, meter.id, result.points, opts.now());
+      remember(range);
       for (const r of result.rejected) opts.log.warn(`meter ${meter.id}: rejected max power point ${r.raw}: ${r.reason}`);
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
