@@ -10,11 +10,28 @@ export interface EnergyValidationIssue {
 
 /**
  * Adds `statisticId` as a grid consumption source of the Energy dashboard, unless it is already
- * there. Keeps every other source. The grid shape changed in core PR #162200 (unified grid
- * objects, HA 2026.3, unverified release): older cores use `flow_from[]`. Source: core
- * energy/data.py, energy/websocket_api.py. Admin only. Returns true when prefs were changed.
+ * there. Keeps every other source. Returns true when prefs were changed. See {@link addGridSource}.
  */
-export async function addGridConsumption(conn: Connection, haVersion: string, statisticId: string): Promise<boolean> {
+export function addGridConsumption(conn: Connection, haVersion: string, statisticId: string): Promise<boolean> {
+  return addGridSource(conn, haVersion, statisticId, "consumption");
+}
+
+/**
+ * Adds `statisticId` as the grid's "return to grid" (production fed into the grid) source of the
+ * Energy dashboard, unless it is already there. Returns true when prefs were changed.
+ */
+export function addReturnToGrid(conn: Connection, haVersion: string, statisticId: string): Promise<boolean> {
+  return addGridSource(conn, haVersion, statisticId, "return");
+}
+
+/**
+ * Adds a grid source (`consumption` = energy from the grid, `return` = energy to the grid) unless
+ * `statisticId` is already used somewhere in the prefs; keeps every other source. The grid shape
+ * changed in core PR #162200 (unified grid objects, HA 2026.3, unverified release): older cores
+ * use `flow_from[]` / `flow_to[]` in one grid source. Source: core energy/data.py,
+ * energy/websocket_api.py. Admin only. Returns true when prefs were changed.
+ */
+async function addGridSource(conn: Connection, haVersion: string, statisticId: string, direction: "consumption" | "return"): Promise<boolean> {
   const prefs = await conn
     .sendMessagePromise<{ energy_sources: Record<string, unknown>[]; device_consumption: unknown[] }>({ type: "energy/get_prefs" })
     .catch(() => ({ energy_sources: [] as Record<string, unknown>[], device_consumption: [] as unknown[] }));
@@ -22,23 +39,33 @@ export async function addGridConsumption(conn: Connection, haVersion: string, st
   if (JSON.stringify(sources).includes(`"${statisticId}"`)) return false;
   const unified = haVersionAtLeast(haVersion, 2026, 3);
   const grid = sources.find((s) => s.type === "grid");
+  const price = { entity_energy_price: null, number_energy_price: null };
   if (unified) {
     sources.push({
       type: "grid",
-      stat_energy_from: statisticId,
-      stat_energy_to: null,
+      stat_energy_from: direction === "consumption" ? statisticId : null,
+      stat_energy_to: direction === "return" ? statisticId : null,
       stat_cost: null,
-      entity_energy_price: null,
-      number_energy_price: null,
+      ...price,
       stat_compensation: null,
       entity_energy_price_export: null,
       number_energy_price_export: null,
       cost_adjustment_day: 0,
     });
   } else {
-    const flow = { stat_energy_from: statisticId, stat_cost: null, entity_energy_price: null, number_energy_price: null };
-    if (grid) (grid.flow_from as unknown[]).push(flow);
-    else sources.push({ type: "grid", flow_from: [flow], flow_to: [], cost_adjustment_day: 0 });
+    const from = { stat_energy_from: statisticId, stat_cost: null, ...price };
+    const to = { stat_energy_to: statisticId, stat_compensation: null, ...price };
+    if (grid) {
+      if (direction === "consumption") ((grid.flow_from ??= []) as unknown[]).push(from);
+      else ((grid.flow_to ??= []) as unknown[]).push(to);
+    } else {
+      sources.push({
+        type: "grid",
+        flow_from: direction === "consumption" ? [from] : [],
+        flow_to: direction === "return" ? [to] : [],
+        cost_adjustment_day: 0,
+      });
+    }
   }
   await conn.sendMessagePromise({ type: "energy/save_prefs", energy_sources: sources });
   return true;
