@@ -1,37 +1,27 @@
 /**
- * Parser for the Enedis `meter_reading` shape, shared by the Enedis Data Connect v5 API and the
- * Conso API / MyElectricalData gateways.
+ * Parser for the Enedis v5 `meter_reading` shape (Data Connect v5 `metering_data_*`, switched off in
+ * autumn 2026), still answered by older or self-hosted gateways (MyElectricalData legacy, MED
+ * without `X-MED-Format: 2026`). {@link parseEnedisBody} picks it by shape.
  *
  * Source: Enedis metering v5 `daily_consumption` (Wh per local day) and `consumption_load_curve`
  * (average W over the interval ending at `date`, naive Europe/Paris wall-clock time), as recorded
- * through Conso API (linky `test/fixtures/fixtures.cjs`) and specified by Enedis openapi 03/04.
+ * through Conso API (linky `test/fixtures/fixtures.cjs`) and specified by Enedis openapi 03/04;
+ * MED v5-compatibility bodies stamp the interval start (enedis-2026.md §5).
  *
- * Time: every local stamp is resolved with luxon in an explicit IANA zone (the meter's), never the
- * process zone. Repeated wall-clock stamps on the autumn DST day are resolved by order of
- * appearance (first = earlier UTC instant, i.e. summer offset).
+ * Point rules, DST (array order; repeated or backwards fold stamp → later offset) and rejection
+ * semantics are those of the v2 parser (`enedis-points.ts`), so both shapes give the same readings.
  */
-import { DateTime, Duration, IANAZone } from "luxon";
 import { z } from "zod";
-import type { FetchResult, Reading, RejectedPoint, Resolution } from "../domain/types.js";
+import type { FetchResult, MaxPowerResult, Resolution } from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
-
-/**
- * One `interval_reading` entry. Checked by hand in the parse loop (`value`/`date` point by point,
- * `interval_length` must be a string when present): running zod over every one of thousands of
- * points cost more than the rest of the parse.
- */
-interface IntervalReading {
-  value?: unknown;
-  date?: unknown;
-  interval_length?: string;
-  measure_type?: string;
-}
+import { PeakSink, PointSink, type StampAt } from "./enedis-points.js";
 
 /**
  * zod schema of the inner Enedis `meter_reading` object:
  * `{ usage_point_id: string, start?, end?, quality?: string, reading_type?: { unit?, ... },
  *    interval_reading: Array<{ value: string, date: string, interval_length?: "PT30M", measure_type?: "B" }> }`.
- * Source: Enedis metering v5 (openapi 03 daily_consumption, 04 consumption_load_curve).
+ * Points are checked by hand in the parse loop: zod over thousands of points cost more than the
+ * rest of the parse. Source: Enedis metering v5 (openapi 03 daily_consumption, 04 consumption_load_curve).
  */
 export const meterReadingSchema = z
   .object({
@@ -59,19 +49,14 @@ export interface ParseMeterReadingOptions {
   now: () => number;
   /** Name used in error messages, e.g. "Conso API". */
   source?: string;
+  /** Curve stamps mark the interval `end` (Enedis v5; default) or `start` (MyElectricalData). */
+  stamp?: StampAt;
 }
 
 /** Expected `reading_type.unit` per resolution (only checked when the provider sends it). */
-const EXPECTED_UNIT: Record<Resolution, string> = { daily: "Wh", load_curve: "W" };
+const EXPECTED_UNIT: Record<Resolution | "max_power", string> = { daily: "Wh", load_curve: "W", max_power: "VA" };
+const FIELDS = { value: "value", step: "interval_length" };
 
-const DAILY_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const CURVE_DATE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/;
-const DECIMAL = /^-?\d+(?:\.\d+)?$/;
-const DAY_MS = 86_400_000;
-
-/**
- * Describes the first zod issue as "path: message" for an `invalid_response` error.
- */
 function describeZodError(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "unknown shape error";
@@ -106,102 +91,8 @@ export function unwrapMeterReading(body: unknown, source = "provider"): unknown 
   return (body as { meter_reading: unknown }).meter_reading;
 }
 
-/** Parses a numeric string ("752", "1565.4") or number; undefined when not a number. */
-function parseValue(raw: unknown): number | undefined {
-  if (typeof raw === "number") return Number.isFinite(raw) ? raw : undefined;
-  if (typeof raw !== "string" || !DECIMAL.test(raw.trim())) return undefined;
-  return Number(raw.trim());
-}
-
-/** Minutes of an ISO-8601 duration such as "PT30M" or "PT1H"; undefined if invalid or ≤ 0. */
-function intervalMinutes(raw: string | undefined): number | undefined {
-  if (raw === undefined) return 30;
-  if (INTERVALS.has(raw)) return INTERVALS.get(raw);
-  const d = Duration.fromISO(raw);
-  const minutes = d.isValid ? d.as("minutes") : Number.NaN;
-  const result = minutes > 0 && Number.isInteger(minutes) ? minutes : undefined;
-  if (INTERVALS.size < 64) INTERVALS.set(raw, result); // a handful of distinct values in practice
-  return result;
-}
-const INTERVALS = new Map<string, number | undefined>();
-
-/**
- * UTC instants that a naive wall-clock time (given as "naive UTC" epoch ms) may denote in `zone`:
- * [] inside a spring-forward gap, two (ascending) inside an autumn fold, else one.
- */
-function wallClockCandidates(naiveMs: number, offset: (t: number) => number): number[] {
-  const a = offset(naiveMs - DAY_MS);
-  const b = offset(naiveMs);
-  const c = offset(naiveMs + DAY_MS);
-  const out: number[] = [];
-  for (const o of a === b && b === c ? [b] : [...new Set([a, b, c])]) {
-    const t = naiveMs - o * 60_000;
-    if (offset(t) === o && !out.includes(t)) out.push(t);
-  }
-  return out.sort((x, y) => x - y);
-}
-
-/**
- * `zone.offset(t)` (minutes) memoised per UTC day: luxon asks Intl, which is slow, and a real zone
- * changes offset at most once a day, so a day whose two ends agree has one offset throughout;
- * other days (DST changes) fall back to asking luxon per instant.
- */
-function memoOffset(zone: IANAZone): (t: number) => number {
-  const days = new Map<number, number | null>();
-  return (t) => {
-    const day = Math.floor(t / DAY_MS);
-    let o = days.get(day);
-    if (o === undefined) {
-      const start = zone.offset(day * DAY_MS);
-      o = start === zone.offset((day + 1) * DAY_MS - 1) ? start : null;
-      days.set(day, o);
-    }
-    return o ?? zone.offset(t);
-  };
-}
-
-/** Epoch ms of a wall-clock time read as if it were UTC; undefined for impossible fields (hour 25, Feb 30). */
-function naiveUtc(y: number, mo: number, d: number, h: number, mi: number, sec: number): number | undefined {
-  const t = Date.UTC(y, mo - 1, d, h, mi, sec);
-  const back = new Date(t);
-  return back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && back.getUTCHours() === h &&
-    back.getUTCMinutes() === mi && back.getUTCSeconds() === sec
-    ? t
-    : undefined;
-}
-
-/** Rounds away binary floating-point noise (W × minutes / 60 with decimal W). */
-function roundWh(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-/**
- * Validates an inner `meter_reading` object and converts its points to readings.
- *
- * - daily (`{"value":"11776","date":"2023-04-01"}`): value in Wh over the local calendar day;
- *   `start` = UTC instant of local midnight, `durationMs` = that day's length (23/24/25 h).
- * - load curve (`{"value":"752","date":"2023-04-01 00:30:00","interval_length":"PT30M"}`):
- *   average W over the interval ENDING at `date` (naive local time); `interval_length` defaults
- *   to PT30M and may vary; value converted to Wh = W × minutes / 60; `start` = end − interval.
- *   A stamp repeated in the autumn fold maps to the earlier offset on first appearance and the
- *   later one on the second.
- * - `quality` = `meter_reading.quality` (e.g. "BRUT"), or null.
- *
- * Points with a negative or non-numeric value, an unparseable or non-existent date, an invalid
- * interval_length, a duplicate stamp, or an interval ending after `now()` go to `rejected` with a
- * reason; the others are kept. `endOfHistory` is always false here.
- *
- * @throws ProviderError `invalid_response` when the shape is wrong (message names the field) or
- *   `reading_type.unit` is not Wh (daily) / W (load curve);
- *   `invalid_prm` when `usage_point_id` differs from `opts.prm`;
- *   `bad_request` when `opts.timezone` is not a valid IANA zone.
- */
-export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions): FetchResult {
-  const source = opts.source ?? "provider";
-  const zone = IANAZone.create(opts.timezone);
-  if (!zone.isValid) throw new ProviderError("bad_request", `unknown time zone ${JSON.stringify(opts.timezone)}`);
-  const offset = memoOffset(zone);
-
+/** Validates shape, PRM and unit; returns the checked object. */
+function checkMeterReading(inner: unknown, prm: string, kind: Resolution | "max_power", source: string): MeterReading {
   const parsed = meterReadingSchema.safeParse(inner);
   if (!parsed.success) {
     throw new ProviderError(
@@ -210,28 +101,15 @@ export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions
     );
   }
   const mr = parsed.data;
-  if (mr.usage_point_id !== opts.prm) {
-    throw new ProviderError(
-      "invalid_prm",
-      `${source} answered for usage point ${mr.usage_point_id}, expected ${opts.prm}`,
-    );
+  if (mr.usage_point_id !== prm) {
+    throw new ProviderError("invalid_prm", `${source} answered for usage point ${mr.usage_point_id}, expected ${prm}`);
   }
   const unit = mr.reading_type?.unit;
-  const expectedUnit = EXPECTED_UNIT[opts.resolution];
+  const expectedUnit = EXPECTED_UNIT[kind];
   if (unit !== undefined && unit !== expectedUnit) {
-    throw new ProviderError(
-      "invalid_response",
-      `${source} returned ${opts.resolution} values in ${unit}, expected ${expectedUnit}`,
-    );
+    const what = kind === "max_power" ? "max power" : kind;
+    throw new ProviderError("invalid_response", `${source} returned ${what} values in ${unit}, expected ${expectedUnit}`);
   }
-
-  const quality = mr.quality ?? null;
-  const now = opts.now();
-  const readings: Reading[] = [];
-  const rejected: RejectedPoint[] = [];
-  const seen = new Map<string, number>();
-  const unitLabel = opts.resolution === "daily" ? "Wh" : "W";
-
   const points = mr.interval_reading;
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
@@ -243,76 +121,69 @@ export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions
       throw new ProviderError("invalid_response", `${source} returned an unexpected meter_reading shape (interval_reading.${i}.interval_length: expected a string)`);
     }
   }
-  for (const point of points as IntervalReading[]) {
-    const raw = typeof point.date === "string" ? point.date : JSON.stringify(point.date ?? null);
-    const reject = (reason: string): void => {
-      rejected.push({ raw, reason });
-    };
-    // Occurrence index of this stamp (counted for every point, valid or not): resolves the fold.
-    const occurrence = seen.get(raw) ?? 0;
-    seen.set(raw, occurrence + 1);
+  return mr;
+}
 
-    if (typeof point.date !== "string") {
-      reject(`date ${raw} is not a string`);
-      continue;
-    }
-    const value = parseValue(point.value);
-    if (value === undefined) {
-      reject(`value ${JSON.stringify(point.value ?? null)} at ${raw} is not a number`);
-      continue;
-    }
-    if (value < 0) {
-      reject(`value ${value} ${unitLabel} at ${raw} is negative`);
-      continue;
-    }
+/** One `interval_reading` entry (checked by hand). */
+interface IntervalReading {
+  value?: unknown;
+  date?: unknown;
+  interval_length?: string;
+  measure_type?: string;
+}
 
-    let start: number;
-    let end: number;
-    let wh: number;
-    if (opts.resolution === "daily") {
-      const day = DAILY_DATE.test(raw) ? DateTime.fromFormat(raw, "yyyy-MM-dd", { zone }) : undefined;
-      if (!day?.isValid) {
-        reject(`date ${raw} is not a calendar date (YYYY-MM-DD)`);
-        continue;
-      }
-      if (occurrence > 0) {
-        reject(`date ${raw} appears more than once`);
-        continue;
-      }
-      start = day.startOf("day").toMillis();
-      end = day.startOf("day").plus({ days: 1 }).toMillis();
-      wh = value;
-    } else {
-      const m = CURVE_DATE.exec(raw);
-      const naiveMs = m ? naiveUtc(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +(m[6] ?? 0)) : undefined;
-      if (naiveMs === undefined) {
-        reject(`date ${raw} is not a local date-time (YYYY-MM-DD HH:mm:ss)`);
-        continue;
-      }
-      const minutes = intervalMinutes(point.interval_length);
-      if (minutes === undefined) {
-        reject(`interval_length ${JSON.stringify(point.interval_length)} at ${raw} is not a positive ISO duration`);
-        continue;
-      }
-      const candidates = wallClockCandidates(naiveMs, offset);
-      if (candidates.length === 0) {
-        reject(`date ${raw} does not exist in ${opts.timezone} (skipped by the DST change)`);
-        continue;
-      }
-      const resolved = candidates[occurrence];
-      if (resolved === undefined) {
-        reject(`date ${raw} appears more than ${candidates.length === 1 ? "once" : "twice"}`);
-        continue;
-      }
-      end = resolved;
-      start = end - minutes * 60_000;
-      wh = roundWh((value * minutes) / 60);
-    }
-    if (end > now) {
-      reject(`interval ending at ${raw} is in the future`);
-      continue;
-    }
-    readings.push({ start, durationMs: end - start, value: wh, quality });
+/**
+ * Validates an inner `meter_reading` object and converts its points to readings.
+ *
+ * - daily (`{"value":"11776","date":"2023-04-01"}`): value in Wh over the local calendar day;
+ *   `start` = UTC instant of local midnight, `durationMs` = that day's length (23/24/25 h).
+ * - load curve (`{"value":"752","date":"2023-04-01 00:30:00","interval_length":"PT30M"}`):
+ *   average W over the interval ending (or starting, `opts.stamp`) at `date` (naive local time);
+ *   `interval_length` defaults to PT30M and may vary; Wh = W × minutes / 60.
+ * - `quality` = `meter_reading.quality` (e.g. "BRUT"), or null.
+ *
+ * Points with a missing, negative or non-numeric value, an unparseable or non-existent date, an
+ * invalid interval_length, an interval already read, or an interval ending after `now()` go to
+ * `rejected` with a reason; the others are kept. `endOfHistory` is always false here.
+ *
+ * @throws ProviderError `invalid_response` when the shape is wrong (message names the field) or
+ *   `reading_type.unit` is not Wh (daily) / W (load curve);
+ *   `invalid_prm` when `usage_point_id` differs from `opts.prm`;
+ *   `bad_request` when `opts.timezone` is not a valid IANA zone.
+ */
+export function parseMeterReading(inner: unknown, opts: ParseMeterReadingOptions): FetchResult {
+  const source = opts.source ?? "provider";
+  const mr = checkMeterReading(inner, opts.prm, opts.resolution, source);
+  const sink = new PointSink({
+    timezone: opts.timezone,
+    now: opts.now(),
+    quality: mr.quality ?? null,
+    stamp: opts.stamp ?? "end",
+    fields: FIELDS,
+    defaultStepMinutes: 30,
+  });
+  const points = mr.interval_reading as IntervalReading[];
+  if (opts.resolution === "daily") {
+    for (const p of points) sink.daily(p.date, p.value);
+  } else {
+    for (const p of points) sink.curve(p.date, p.value, p.interval_length);
   }
-  return { readings, rejected, endOfHistory: false };
+  return sink.result();
+}
+
+/**
+ * v5 daily max power (`daily_consumption_max_power`, `reading_type.unit` "VA", points
+ * `{"value":"4638","date":"2023-04-01 12:06:20"}` = naive local time of the peak; providers.md
+ * §1.5) → `DailyMaxPower {day, valueVa, at}`; rejections as {@link parseMeterReading}.
+ * @throws ProviderError as {@link parseMeterReading} (unit must be VA when given).
+ */
+export function parseMeterReadingMaxPower(
+  inner: unknown,
+  opts: Omit<ParseMeterReadingOptions, "resolution" | "stamp">,
+): MaxPowerResult {
+  const source = opts.source ?? "provider";
+  const mr = checkMeterReading(inner, opts.prm, "max_power", source);
+  const sink = new PeakSink({ timezone: opts.timezone, now: opts.now(), fields: FIELDS });
+  for (const p of mr.interval_reading as IntervalReading[]) sink.peak(p.date, p.value);
+  return { points: sink.points, rejected: sink.rejected, endOfHistory: false };
 }

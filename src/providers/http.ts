@@ -9,6 +9,7 @@ import pRetry, { AbortError } from "p-retry";
 import type { RequestGate } from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
 import { parseJsonBody } from "./enedis-meter-reading.js";
+import { effectiveStatus, errorInfo, isEndOfHistory, isMedEnvelope, isNotSubscribed } from "./enedis-errors.js";
 
 /** Version sent in `User-Agent: energy-bridge/<version>` (keep in step with package.json). */
 export const ENERGY_BRIDGE_VERSION = "0.1.0";
@@ -54,41 +55,16 @@ export type JsonOutcome =
   | { kind: "ok"; status: number; body: unknown }
   | { kind: "end_of_history"; status: number; message: string };
 
-const END_OF_HISTORY =
-  /anterior to the meter's last activation date|ADAM-ERR0123|greater than the history deadline|ADAM-DC-0016|ADAM-ERR0125|no measure found for this usage point|no_data_found/i;
-
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Reads the human message out of an error body. Handles Enedis `{"error","error_description"}`,
- * Conso API `{"status","message","error":{…}}` (the inner object may be a wrapped Enedis error or
- * zod issues), MyElectricalData `{"detail": "…"}` and `{"error":{"code","message"}}`; falls back
- * to the raw text (truncated).
+ * Reads the human message out of an error body: Enedis `{"error","error_description"}` and
+ * `{"code","message","description"}`, Conso API `{"status","message","error": <Enedis body, text
+ * or zod issues>}`, MyElectricalData `{"success":false,"error":{"code","message"}}` and legacy
+ * `{"detail": "…"}`; falls back to the raw text (truncated). See {@link errorInfo}.
  */
 export function providerMessage(body: unknown, text: string): string {
-  const parts: string[] = [];
-  const add = (v: unknown): void => {
-    if (typeof v === "string" && v.trim() !== "" && !parts.includes(v)) parts.push(v);
-  };
-  if (typeof body === "object" && body !== null) {
-    const b = body as Record<string, unknown>;
-    add(b.message);
-    if (typeof b.detail === "string") add(b.detail);
-    else if (b.detail !== undefined) add(JSON.stringify(b.detail).slice(0, 300));
-    if (typeof b.error === "string") add(b.error);
-    add(b.error_description);
-    if (typeof b.error === "object" && b.error !== null) {
-      const e = b.error as Record<string, unknown>;
-      const before = parts.length;
-      add(e.error);
-      add(e.error_description);
-      add(e.code);
-      add(e.message);
-      if (parts.length === before) add(JSON.stringify(e).slice(0, 300));
-    }
-  }
-  if (parts.length === 0) add(text.length > 300 ? `${text.slice(0, 300)}…` : text);
-  return parts.length === 0 ? "(empty body)" : parts.join(": ");
+  return errorInfo(body, text).message;
 }
 
 /**
@@ -171,19 +147,27 @@ export async function requestJson(req: JsonRequest, opts: HttpOptions = {}): Pro
   return withRetry(async () => {
     for (let waits = 0; ; waits++) {
       const { res, text } = await once();
-      const status = res.status;
-      if (status >= 200 && status < 300) {
-        return { kind: "ok", status, body: parseJsonBody(text, req.source) } as const;
-      }
+      const httpStatus = res.status;
       let body: unknown;
-      try {
-        body = JSON.parse(text) as unknown;
-      } catch {
-        body = undefined;
+      if (httpStatus >= 200 && httpStatus < 300) {
+        body = parseJsonBody(text, req.source);
+        // MyElectricalData: `success`, not the HTTP status, says whether the call worked.
+        if (!isMedEnvelope(body) || body.success) return { kind: "ok", status: httpStatus, body } as const;
+      } else {
+        try {
+          body = JSON.parse(text) as unknown;
+        } catch {
+          body = undefined;
+        }
       }
-      const message = providerMessage(body, text);
-      const details = { status, body: text.slice(0, 1000) };
+      const info = errorInfo(body, text);
+      const message = info.message;
+      const status = effectiveStatus(httpStatus, info);
+      const details = { status: httpStatus, body: text.slice(0, 1000) };
 
+      if (isEndOfHistory(info) && httpStatus < 500) {
+        return { kind: "end_of_history", status: httpStatus, message } as const;
+      }
       if (status === 429) {
         const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now());
         if (retryAfterMs !== undefined && retryAfterMs <= maxRetryAfterMs && waits < max429Waits) {
@@ -191,24 +175,33 @@ export async function requestJson(req: JsonRequest, opts: HttpOptions = {}): Pro
           continue;
         }
         const when = retryAfterMs === undefined ? "" : `, retry after ${Math.ceil(retryAfterMs / 1000)} s`;
-        throw new ProviderError("quota_exceeded", `${req.source} quota exceeded (HTTP 429: ${message}${when})`, {
+        throw new ProviderError("quota_exceeded", `${req.source} quota exceeded (HTTP ${httpStatus}: ${message}${when})`, {
           ...details,
           ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         });
       }
       if (status >= 500) {
-        throw new ProviderError("unavailable", `${req.source} failed (HTTP ${status}: ${message})`, details);
+        throw new ProviderError("unavailable", `${req.source} failed (HTTP ${httpStatus}: ${message})`, details);
       }
-      if (END_OF_HISTORY.test(message)) {
-        return { kind: "end_of_history", status, message } as const;
+      if (isEndOfHistory(info)) {
+        return { kind: "end_of_history", status: httpStatus, message } as const;
+      }
+      if (isNotSubscribed(info)) {
+        throw new ProviderError(
+          "auth",
+          `${req.source}: Enedis refused the call because this API is not subscribed for the application on the ` +
+            `Enedis DataHub (code 900908); the application's owner must subscribe it on datahub-enedis.fr ` +
+            `(HTTP ${httpStatus}: ${message})`,
+          details,
+        );
       }
       if (status === 401 || status === 403) {
         const text401 = req.describeAuth
-          ? req.describeAuth(status, message)
-          : `${req.source}: token invalid or consent revoked (HTTP ${status}: ${message})`;
+          ? req.describeAuth(httpStatus, message)
+          : `${req.source}: token invalid or consent revoked (HTTP ${httpStatus}: ${message})`;
         throw new ProviderError("auth", text401, details);
       }
-      throw new ProviderError("bad_request", `${req.source} rejected the request (HTTP ${status}: ${message})`, details);
+      throw new ProviderError("bad_request", `${req.source} rejected the request (HTTP ${httpStatus}: ${message})`, details);
     }
   }, retry);
 }

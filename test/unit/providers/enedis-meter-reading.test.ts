@@ -139,7 +139,7 @@ describe("parseMeterReading — DST days in Europe/Paris", () => {
     expect(r.readings).toHaveLength(2);
     expect(r.rejected.map((x) => x.reason)).toEqual([
       expect.stringMatching(/does not exist in Europe\/Paris/),
-      expect.stringMatching(/appears more than twice/),
+      expect.stringMatching(/repeats an interval already read/),
     ]);
   });
 });
