@@ -1,49 +1,57 @@
 /**
  * A local Linky gateway simulator: serves a real 30-min series (see `test/helpers/dataset.ts`)
- * through the documented HTTP contracts of the two gateways individuals use, on 127.0.0.1 with a
- * free port. Used by integration tests and by the demo.
+ * through the HTTP contracts of the Linky access paths, on 127.0.0.1 with a free port. Used by the
+ * integration tests, the demo and `scripts/simulator.ts`.
  *
- * Contracts (sources in the project's provider reference, §1.4–§1.7 and §2):
- * - **Conso API** (bokub/conso-api `functions/api/[type].ts`):
- *   `GET /api/{daily_consumption|consumption_load_curve}?prm=&start=YYYY-MM-DD&end=YYYY-MM-DD`,
- *   `Authorization: Bearer <token>`; 200 = the UNWRAPPED Enedis `meter_reading`; errors
- *   `{"status","message"[,"error"]}`, Enedis errors wrapped as
- *   `{"status","message":"The Enedis API returned an error","error":{"error","error_description"}}`
- *   with Enedis's HTTP status. Checks run in the gateway's order: method, parameters (zod), auth.
- * - **MyElectricalData legacy** (MED-import `src/external_services/myelectricaldata/*.py`):
- *   `GET /{daily_consumption|consumption_load_curve}/{prm}/start/{d}/end/{d}/` (optional `cache/`
- *   suffix), raw `Authorization: <token>` (no "Bearer"); 200 = `{"meter_reading": {...}}`; errors
- *   `{"detail": "..."}`, 403 for a bad token or a PRM the token does not cover. The exact detail
- *   texts and the statuses other than 403 are illustrative (not recorded).
+ * Enedis replaced v5 by "mesure synchrone v2" on 2026-09-28; the contracts served (one file each
+ * under `test/helpers/simulator/`, sources in their docstrings and in the project's Enedis 2026
+ * reference):
+ * - **Conso API** `GET /api/{v2 resource}?pointId=&dateDebut=&dateFin=` → raw v2 object
+ *   (`conso-api.ts`); the v5 type names fail as they do once v5 is off; `consoApi: "v5"` = an
+ *   older self-hosted gateway serving v5 `meter_reading` bodies.
+ * - **MyElectricalData v2 gateway** `GET /api/enedis/{route}/{pdl}?start=&end=` (+ `X-MED-Format: 2026`)
+ *   and the **legacy MED v1** routes (v5 wrapper) (`myelectricaldata.ts`).
+ * - **Data Connect direct** `POST /oauth2/v3/token`, `GET /mesure_synchrone_auto/v2/{resource}` (`data-connect.ts`).
  *
- * Enedis semantics (Data Connect v5): `[start, end[` in Europe/Paris local days; data up to D-1
- * (end must be ≤ today); load curve ≤ 7 days per call, daily ≤ 365 days; load-curve `value` is the
- * interval's average power in W (= Wh × 2) as a string, `date` the END of the interval as naive
- * Europe/Paris wall-clock time (so the October repeated hour appears twice, March has 46 points);
- * daily `value` is Wh as a string, only for local days whose every half-hour is present.
- * Values keep their decimals (the dataset has 0.001 Wh resolution), unlike real Enedis integers,
- * so totals are exact. Missing half-hours are absent, never zero.
+ * Enedis semantics (`enedis-v2.ts`): `[dateDebut, dateFin[` in Europe/Paris local days; data up to
+ * D-1; curve ≤ 7 days per call, daily/max power ≤ `dailyMaxDays` (365); history 36 months + 15 days
+ * (daily, max power) and 24 months + 15 days (curve), then ADAM-ERR0123; curve `v` = average power
+ * in W over the interval, `d` = END of the interval as naive local wall time (so the autumn DST day
+ * has 50 half-hours with 02:00–03:00 stamps repeated, summer-time occurrences first, and the spring
+ * day 46); daily `v` = Wh, only for local days whose every half-hour is present; an empty answer is
+ * 404 "Pas de mesure trouvée pour ce point". Values keep their decimals (0.001 Wh resolution of the
+ * dataset), unlike real Enedis integers, so totals are exact. Missing half-hours are absent (or
+ * `v: null` with `nullForMissing`).
  *
- * Time: the series is shifted by a whole number of weeks so that it ends at or after today (local);
- * local days are computed with luxon in Europe/Paris, never with the process zone.
+ * Time: the consumption series is shifted by a whole number of weeks so that it ends at or after
+ * today (local); the production series gets the same shift. Local days use luxon in Europe/Paris,
+ * never the process zone.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { DateTime } from "luxon";
-import { z } from "zod";
+import type { HalfHourPoint } from "./dataset.js";
+import type { Reply, Route, SimRequest, SimState } from "./simulator/context.js";
+import type { HistoryOptions } from "./simulator/enedis-v2.js";
+import { consoType, handleConso } from "./simulator/conso-api.js";
+import { handleMed2, handleMedLegacy, med2Route, medLegacyRoute } from "./simulator/myelectricaldata.js";
+import { handleDirect, handleToken, isDirectPath, isTokenPath } from "./simulator/data-connect.js";
+import { DAY, HALF_HOUR, HOUR, resolveSpans, SeriesStore, WEEK, type Flow, type StepSpan } from "./simulator/store.js";
 
-const HALF_HOUR = 30 * 60_000;
-const DAY = 86_400_000;
-const WEEK = 7 * DAY;
+export { ENEDIS_ERRORS, V2_RESOURCES, V5_TYPES, type V2Resource, type HistoryOptions } from "./simulator/enedis-v2.js";
+export type { Route } from "./simulator/context.js";
+export type { StepSpan, Step, Flow } from "./simulator/store.js";
 
 /** Options of {@link startProviderSimulator}. */
 export interface ProviderSimulatorOptions {
-  /** The real series: UTC start ms of each half-hour and its energy in Wh (null = missing). */
-  series: { start: number; wh: number | null }[];
+  /** The real consumption series: UTC start ms of each half-hour and its energy in Wh (null = missing). */
+  series: HalfHourPoint[];
+  /** A production series (same grid), served on the production resources with `grandeurMetier: "PROD"`. Absent → those answer 404 "Pas de mesure trouvée pour ce point". */
+  production?: HalfHourPoint[];
   /** 14-digit usage point id served. Default "12345678901234". */
   prm?: string;
-  /** Token accepted by both contracts. Default: a fixed HS256 JWT whose `sub` is `[prm]`. */
+  /** Token accepted by the Conso API (Bearer), the MED v2 gateway (Bearer) and legacy MED (raw). Default: a fixed HS256 JWT whose `sub` is `[prm]`. */
   token?: string;
   /** Injectable clock (UTC ms). Read at start (for the shift) and at every request. */
   now?: () => number;
@@ -51,38 +59,77 @@ export interface ProviderSimulatorOptions {
   timezone?: "Europe/Paris";
   /** Port on 127.0.0.1; default 0 (a free port, what tests should use). */
   port?: number;
+  /** Conso API generation: "v2" (default, the live gateway) or "v5" (an older self-hosted gateway: v5 type names and `meter_reading` bodies only). */
+  consoApi?: "v2" | "v5";
+  /** Spans of the served timeline published at another step (PT60M aggregated, PT5M/10M/15M split). */
+  steps?: StepSpan[];
+  /** Emit `v: null` points for missing intervals instead of leaving them out (not what Enedis does). */
+  nullForMissing?: boolean;
+  /** History depth (defaults: daily 36 months, curve 24 months, + 15 days). */
+  history?: HistoryOptions;
+  /** Max days per daily / max-power call. Default 365 (v5's limit; v2's is not stated). */
+  dailyMaxDays?: number;
+  /** MED v2 gateway: error HTTP status ("200" default, or "http" = 4xx/5xx), cache-rebuilt minimal `data`, and how start stamps are made ("instant" default = the interval's true start; "naive" = end minus `p` in naive wall time, as MED's v5-era code does). */
+  med?: { errorStatus?: "200" | "http"; minimal?: boolean; startStamps?: "instant" | "naive" };
+  /** Data Connect direct application credentials and token lifetime (defaults {@link DEFAULT_CLIENT_ID}, {@link DEFAULT_CLIENT_SECRET}, 12 600 s). */
+  dataConnect?: { clientId?: string; clientSecret?: string; tokenLifetimeS?: number };
+  /** Simulated quota on data requests (all paths except legacy MED): beyond `max` per clock hour (UTC) or UTC day → 429 with Retry-After. */
+  rateLimit?: { max: number; per?: "hour" | "utc-day"; retryAfterSeconds?: number };
 }
 
-/** An injected failure, answered instead of the next `times` requests (default 1). */
+/** An injected failure, answered instead of the next `times` matching requests (default 1). */
 export interface FailSpec {
   status: number;
   /** A string is sent verbatim (to simulate malformed bodies); anything else as JSON. */
   body: unknown;
   headers?: Record<string, string>;
   times?: number;
+  /** Only requests of this access path (and type) are failed; default any. */
+  route?: Route;
+  type?: string;
+}
+
+/** One received request: path with query string, HTTP method, answered status, access path and type (Conso `type`, MED route, direct resource, "token"). */
+export interface SimulatorRequest {
+  path: string;
+  method: string;
+  status: number;
+  route: Route;
+  type: string;
 }
 
 /** A running simulator. */
 export interface ProviderSimulator {
-  /** "http://127.0.0.1:<port>", base URL of both contracts (Conso API under /api/). */
+  /** "http://127.0.0.1:<port>", base URL of every contract (Conso API under /api/, MED v2 under /api/enedis/, direct at the root). */
   baseUrl: string;
   prm: string;
   token: string;
+  /** Data Connect direct application credentials. */
+  clientId: string;
+  clientSecret: string;
   /** Shift applied to every source start (UTC ms), a whole number of weeks. */
   shiftMs: number;
-  /** Half-hours currently available: shifted UTC start ms and Wh, non-null, ending ≤ today's local midnight; sorted. */
+  /** Consumption half-hours currently available: shifted UTC start ms and Wh, non-null, ending ≤ today's local midnight; sorted. */
   served(): { start: number; wh: number }[];
-  /** Every request received, in order: path with query string, and the HTTP status answered. */
-  requests: { path: string; status: number }[];
+  /** Same for the production series ([] without one). */
+  servedProduction(): { start: number; wh: number }[];
+  /** Every request received, in order. */
+  requests: SimulatorRequest[];
+  /** Number of requests received, optionally only of one access path / type / status. */
+  requestCount(filter?: { route?: Route; type?: string; status?: number }): number;
+  /** Request counts keyed "route type" (e.g. "conso courbe_de_charge_consommation", "med consumption/detail", "direct token"). */
+  requestCounts(): Record<string, number>;
   /** Replaces (or fills) values at shifted UTC starts, as Enedis sometimes corrects data. Wh, ≥ 0. */
-  override(values: Map<number, number>): void;
-  /** Answers the next request(s) with this failure instead of the normal response. */
+  override(values: Map<number, number>, flow?: Flow): void;
+  /** Answers the next matching request(s) with this failure instead of the normal response. */
   failNext(spec: FailSpec): void;
   close(): Promise<void>;
 }
 
 /** The PRM served when none is given. */
 export const DEFAULT_PRM = "12345678901234";
+export const DEFAULT_CLIENT_ID = "simulator-client-id";
+export const DEFAULT_CLIENT_SECRET = "simulator-client-secret";
 
 /**
  * A deterministic Conso-API-like token for a PRM: an HS256 JWT `{"sub":[prm]}` signed with a fixed
@@ -95,49 +142,18 @@ export function simulatorToken(prm: string): string {
   return `${unsigned}.${sig}`;
 }
 
-/** Formats an integer number of milli-units as a decimal string without trailing zeros. */
-function fmtMilli(milli: number): string {
-  const int = Math.floor(milli / 1000);
-  const frac = milli - int * 1000;
-  if (frac === 0) return String(int);
-  return `${int}.${String(frac).padStart(3, "0").replace(/0+$/, "")}`;
+/** Access path and type of a URL (for counting and for `FailSpec` matching). */
+function classify(url: URL): { route: Route; type: string } {
+  const med = med2Route(url);
+  if (med) return { route: "med", type: med.route };
+  const conso = consoType(url);
+  if (conso !== null) return { route: "conso", type: conso };
+  const legacy = medLegacyRoute(url);
+  if (legacy) return { route: "med-legacy", type: legacy.type };
+  if (isTokenPath(url)) return { route: "oauth", type: "token" };
+  if (isDirectPath(url)) return { route: "direct", type: url.pathname.split("/").at(-1) ?? "" };
+  return { route: "unknown", type: url.pathname };
 }
-
-function toMilli(wh: number): number {
-  if (!Number.isFinite(wh) || wh < 0) throw new Error(`bad Wh value ${wh}`);
-  return Math.round(wh * 1000);
-}
-
-const DATE_RE = /^20[0-9]{2}-[0-9]{2}-[0-9]{2}$/;
-const dateParam = z
-  .string()
-  .regex(DATE_RE)
-  .refine((s) => DateTime.fromISO(s, { zone: "UTC" }).isValid, { message: "Invalid date" });
-/** Conso API's own parameter schema (anchored and calendar-checked here; the gateway's regex is not). */
-const consoSchema = z.object({
-  type: z.enum([
-    "daily_consumption",
-    "consumption_load_curve",
-    "consumption_max_power",
-    "daily_production",
-    "production_load_curve",
-  ]),
-  prm: z.string().length(14),
-  start: dateParam,
-  end: dateParam,
-});
-
-type Kind = "daily_consumption" | "consumption_load_curve";
-interface EnedisError {
-  status: number;
-  body: { error: string; error_description: string };
-}
-type QueryResult = { ok: true; meterReading: Record<string, unknown> } | { ok: false; err: EnedisError };
-
-const enedisError = (status: number, error: string, error_description: string): QueryResult => ({
-  ok: false,
-  err: { status, body: { error, error_description } },
-});
 
 /**
  * Starts the simulator on 127.0.0.1 (free port). See the module docstring for the contracts.
@@ -153,151 +169,88 @@ export async function startProviderSimulator(opts: ProviderSimulatorOptions): Pr
   const todayStart = (): DateTime => DateTime.fromMillis(now(), { zone }).startOf("day");
   const seriesEnd = opts.series.reduce((m, p) => Math.max(m, p.start), -Infinity) + HALF_HOUR;
   const shiftMs = Math.ceil((todayStart().toMillis() - seriesEnd) / WEEK) * WEEK;
+  const cons = new SeriesStore(opts.series, shiftMs);
+  const prod = opts.production ? new SeriesStore(opts.production, shiftMs) : null;
 
-  /** Shifted UTC start ms → energy in milli-Wh (integers keep sums exact). */
-  const values = new Map<number, number>();
-  for (const p of opts.series) if (p.wh !== null) values.set(p.start + shiftMs, toMilli(p.wh));
-  if (values.size === 0) throw new Error("series has no value");
-  const firstStart = [...values.keys()].reduce((m, t) => Math.min(m, t), Infinity);
+  const quota = new Map<number, number>();
+  const rl = opts.rateLimit;
+  const state: SimState = {
+    v2: {
+      prm,
+      cons,
+      prod,
+      spans: resolveSpans(opts.steps),
+      nulls: opts.nullForMissing ?? false,
+      today: todayStart,
+      history: { dailyMonths: 36, curveMonths: 24, extraDays: 15, ...opts.history },
+      dailyMaxDays: opts.dailyMaxDays ?? 365,
+    },
+    token,
+    now,
+    consoApi: opts.consoApi ?? "v2",
+    med: { errorStatus: "200", minimal: false, startStamps: "instant", ...opts.med },
+    direct: {
+      clientId: opts.dataConnect?.clientId ?? DEFAULT_CLIENT_ID,
+      clientSecret: opts.dataConnect?.clientSecret ?? DEFAULT_CLIENT_SECRET,
+      tokenLifetimeS: opts.dataConnect?.tokenLifetimeS ?? 12_600,
+      tokens: new Map(),
+    },
+    overQuota() {
+      if (!rl) return null;
+      const size = rl.per === "utc-day" ? DAY : HOUR;
+      const window = Math.floor(now() / size);
+      const n = (quota.get(window) ?? 0) + 1;
+      quota.set(window, n);
+      if (n <= rl.max) return null;
+      return rl.retryAfterSeconds ?? Math.ceil(((window + 1) * size - now()) / 1000);
+    },
+  };
 
-  const requests: { path: string; status: number }[] = [];
+  const requests: SimulatorRequest[] = [];
   const failures: { spec: FailSpec; left: number }[] = [];
 
-  /** Shared Enedis logic for both gateways; `start`/`end` are valid "YYYY-MM-DD". */
-  function query(kind: Kind, start: string, end: string): QueryResult {
-    const s = DateTime.fromISO(start, { zone });
-    const e = DateTime.fromISO(end, { zone });
-    const today = todayStart();
-    const days = Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / DAY);
-    if (days <= 0) return enedisError(400, "Invalid_request", "Start date should be before end date.");
-    if (e > today) {
-      return enedisError(400, "Invalid_request", "The end date parameter must be earlier than the current date");
-    }
-    if (kind === "consumption_load_curve" && days > 7) {
-      return enedisError(400, "ADAM-DC-0015", "The requested period must be less than 7 days for an access to the load curve.");
-    }
-    if (kind === "daily_consumption" && days > 365) {
-      // Illustrative text: the recorded one is the load-curve variant above.
-      return enedisError(400, "ADAM-DC-0015", "The requested period must be less than 365 days for an access to the daily consumption.");
-    }
-    const firstDay = DateTime.fromMillis(firstStart, { zone }).startOf("day");
-    if (e <= firstDay) {
-      return enedisError(400, "ADAM-ERR0123", "The requested period cannot be anterior to the meter's last activation date");
-    }
-    const limit = today.toMillis();
-    const points: Record<string, string>[] = [];
-    if (kind === "consumption_load_curve") {
-      for (let t = s.toMillis(); t < e.toMillis() && t + HALF_HOUR <= limit; t += HALF_HOUR) {
-        const milli = values.get(t);
-        if (milli === undefined) continue;
-        points.push({
-          value: fmtMilli(milli * 2),
-          date: DateTime.fromMillis(t + HALF_HOUR, { zone }).toFormat("yyyy-MM-dd HH:mm:ss"),
-          interval_length: "PT30M",
-          measure_type: "B",
-        });
-      }
-    } else {
-      for (let d = s; d < e; d = d.plus({ days: 1 })) {
-        const from = d.toMillis();
-        const to = d.plus({ days: 1 }).toMillis();
-        if (to > limit) break;
-        let sum = 0;
-        let complete = true;
-        for (let t = from; t < to; t += HALF_HOUR) {
-          const milli = values.get(t);
-          if (milli === undefined) {
-            complete = false;
-            break;
-          }
-          sum += milli;
-        }
-        if (complete) points.push({ value: fmtMilli(sum), date: d.toISODate()! });
-      }
-    }
-    const reading_type =
-      kind === "consumption_load_curve"
-        ? { unit: "W", measurement_kind: "power", aggregate: "average" }
-        : { unit: "Wh", measurement_kind: "energy", aggregate: "sum", measuring_period: "P1D" };
-    return {
-      ok: true,
-      meterReading: { usage_point_id: prm, start, end, quality: "BRUT", reading_type, interval_reading: points },
-    };
+  function route(req: SimRequest): Reply {
+    const { url } = req;
+    const med = med2Route(url);
+    if (med) return handleMed2(req, state, med.route, med.pdl);
+    if (consoType(url) !== null) return handleConso(req, state);
+    const legacy = medLegacyRoute(url);
+    if (legacy) return handleMedLegacy(req, state, legacy);
+    if (isTokenPath(url)) return handleToken(req, state);
+    if (isDirectPath(url)) return handleDirect(req, state);
+    return { status: 404, body: { status: 404, message: "Not found" } };
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const text = typeof body === "string" ? body : JSON.stringify(body);
-    const type = typeof body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8";
-    res.writeHead(status, { "content-type": type, ...headers });
+  function send(res: ServerResponse, reply: Reply, entry: Omit<SimulatorRequest, "status">): void {
+    const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
+    const type = typeof reply.body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8";
+    res.writeHead(reply.status, { "content-type": type, ...reply.headers });
     res.end(text);
-    requests.push({ path: req.url ?? "", status });
+    requests.push({ ...entry, status: reply.status });
   }
 
-  function handleConso(req: IncomingMessage, res: ServerResponse, url: URL): void {
-    if (req.method !== "GET") {
-      return send(req, res, 405, { status: 405, message: "Seule la méthode GET est autorisée" });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const cls = classify(url);
+    const entry = { path: req.url ?? "", method: req.method ?? "GET", ...cls };
+    const i = failures.findIndex((f) => (!f.spec.route || f.spec.route === cls.route) && (!f.spec.type || f.spec.type === cls.type));
+    if (i >= 0) {
+      const f = failures[i]!;
+      if (--f.left <= 0) failures.splice(i, 1);
+      return send(res, { status: f.spec.status, body: f.spec.body, ...(f.spec.headers ? { headers: f.spec.headers } : {}) }, entry);
     }
-    const input = consoSchema.safeParse({
-      type: url.pathname.slice("/api/".length),
-      prm: url.searchParams.get("prm"),
-      start: url.searchParams.get("start"),
-      end: url.searchParams.get("end"),
-    });
-    if (!input.success) {
-      return send(req, res, 400, { status: 400, message: "Paramètres invalides", error: input.error });
-    }
-    // Same parsing as the gateway: the second word of the header, whatever the scheme.
-    const userToken = req.headers.authorization?.split(" ")[1];
-    if (!userToken) {
-      return send(req, res, 400, { status: 400, message: "Le header 'Authorization' est manquant ou invalide" });
-    }
-    if (userToken !== token || input.data.prm !== prm) {
-      return send(req, res, 401, { status: 401, message: "Votre token est invalide ou ne permet pas d'accéder à ce PRM" });
-    }
-    const { type, start, end } = input.data;
-    if (type !== "daily_consumption" && type !== "consumption_load_curve") {
-      // Illustrative: Enedis's answer for a consumption-only PRM (ADAM-ERR0069) or unserved data.
-      const err = { error: "ADAM-ERR0069", error_description: "Not served by the simulator." };
-      return send(req, res, 400, { status: 400, message: "The Enedis API returned an error", error: err });
-    }
-    const r = query(type, start, end);
-    if (r.ok) return send(req, res, 200, r.meterReading);
-    return send(req, res, r.err.status, { status: r.err.status, message: "The Enedis API returned an error", error: r.err.body });
-  }
-
-  const MED_RE = /^\/(daily_consumption|consumption_load_curve)\/([^/]+)\/start\/([^/]+)\/end\/([^/]+)(?:\/cache)?\/?$/;
-
-  function handleMed(req: IncomingMessage, res: ServerResponse, m: RegExpExecArray): void {
-    if (req.method !== "GET") return send(req, res, 405, { detail: "Method Not Allowed" });
-    const [, type, pdl, start, end] = m as unknown as [string, Kind, string, string, string];
-    if (req.headers.authorization !== token || pdl !== prm) {
-      return send(req, res, 403, { detail: "Vous n'avez pas accès à ce point de livraison." });
-    }
-    if (!dateParam.safeParse(start).success || !dateParam.safeParse(end).success) {
-      return send(req, res, 400, { detail: "Format de date invalide (YYYY-MM-DD attendu)." });
-    }
-    const r = query(type, start, end);
-    if (r.ok) return send(req, res, 200, { meter_reading: r.meterReading });
-    return send(req, res, r.err.status, { detail: r.err.body.error_description });
-  }
-
-  const server = createServer((req, res) => {
-    req.resume();
-    const failure = failures[0];
-    if (failure) {
-      if (--failure.left <= 0) failures.shift();
-      return send(req, res, failure.spec.status, failure.spec.body, failure.spec.headers);
-    }
+    let reply: Reply;
     try {
-      const url = new URL(req.url ?? "/", "http://127.0.0.1");
-      if (url.pathname.startsWith("/api/")) return handleConso(req, res, url);
-      const m = MED_RE.exec(url.pathname);
-      if (m) return handleMed(req, res, m);
-      return send(req, res, 404, { status: 404, message: "Not found" });
+      reply = route({ method: req.method ?? "GET", url, headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
     } catch (e) {
-      return send(req, res, 500, { status: 500, message: `Simulator error: ${String(e)}` });
+      reply = { status: 500, body: { status: 500, message: `Simulator error: ${String(e)}` } };
     }
-  });
+    send(res, reply, entry);
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((ok, ko) => {
     server.once("error", ko);
     server.listen(opts.port ?? 0, "127.0.0.1", () => ok());
@@ -308,20 +261,29 @@ export async function startProviderSimulator(opts: ProviderSimulatorOptions): Pr
     baseUrl: `http://127.0.0.1:${port}`,
     prm,
     token,
+    clientId: state.direct.clientId,
+    clientSecret: state.direct.clientSecret,
     shiftMs,
     requests,
-    served() {
-      const limit = todayStart().toMillis();
-      return [...values.entries()]
-        .filter(([start]) => start + HALF_HOUR <= limit)
-        .sort((a, b) => a[0] - b[0])
-        .map(([start, milli]) => ({ start, wh: milli / 1000 }));
+    served: () => cons.served(todayStart().toMillis()),
+    servedProduction: () => prod?.served(todayStart().toMillis()) ?? [],
+    requestCount(filter = {}) {
+      return requests.filter(
+        (r) =>
+          (filter.route === undefined || r.route === filter.route) &&
+          (filter.type === undefined || r.type === filter.type) &&
+          (filter.status === undefined || r.status === filter.status),
+      ).length;
     },
-    override(next) {
-      for (const [start, wh] of next) {
-        if ((start - firstStart) % HALF_HOUR !== 0) throw new Error(`override: ${start} is off the 30-min grid`);
-        values.set(start, toMilli(wh));
-      }
+    requestCounts() {
+      const out: Record<string, number> = {};
+      for (const r of requests) out[`${r.route} ${r.type}`] = (out[`${r.route} ${r.type}`] ?? 0) + 1;
+      return out;
+    },
+    override(values, flow = "consumption") {
+      const store = flow === "production" ? prod : cons;
+      if (!store) throw new Error("override: no production series");
+      store.override(values);
     },
     failNext(spec) {
       failures.push({ spec, left: spec.times ?? 1 });
