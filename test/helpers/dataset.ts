@@ -103,3 +103,44 @@ export function loadDailySeries(file: string): DailyPoint[] {
     return { date: date!, kwh: parseValue(file, raw!) };
   });
 }
+
+const HALF_HOUR_MS = 30 * 60_000;
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+
+/**
+ * A longer 30-min series made by **repeating real data**: copies of `series` shifted back by
+ * multiples of `periodWeeks` weeks (default 52, so weekdays line up; 52 weeks = 364 days), keeping
+ * the more recent copy where two overlap, cut to the last `days` days before the source's end.
+ * The result is a continuous grid (gaps of the source repeat in every copy, as `null`), sorted.
+ * The values are the source's own measurements, so day totals stay real; only the dates are repeated.
+ * The source must span at least `periodWeeks` weeks (it does for a full year) so copies leave no hole.
+ */
+export function repeatSeries(series: HalfHourPoint[], days: number, periodWeeks = 52): HalfHourPoint[] {
+  if (series.length === 0) throw new Error("empty series");
+  const period = periodWeeks * WEEK_MS;
+  const first = series[0]!.start;
+  const end = series[series.length - 1]!.start + HALF_HOUR_MS;
+  if (end - first < period) throw new Error(`repeatSeries: the source spans less than ${periodWeeks} weeks`);
+  const from = end - days * DAY_MS;
+  const out = new Map<number, number | null>();
+  for (let shift = 0; end - shift > from; shift += period) {
+    for (const p of series) {
+      const t = p.start - shift;
+      if (t >= from && !out.has(t)) out.set(t, p.wh);
+    }
+  }
+  return [...out.entries()].sort((a, b) => a[0] - b[0]).map(([start, wh]) => ({ start, wh }));
+}
+
+/** Days of {@link loadThreeYearSeries}: 3 years and a month, so that the simulator's history depth (36 months + 15 days), not the series, bounds what it serves. */
+export const THREE_YEAR_DAYS = 1130;
+
+/**
+ * A three-year (plus a month) 30-min history built from the real Sceaux 2008 year repeated with
+ * 52-week shifts (see {@link repeatSeries}): it repeats real data, it is not three real years.
+ * Ends where the source ends (2008-12-31T23:00Z); the simulator shifts it to end yesterday.
+ */
+export function loadThreeYearSeries(file: string = SCEAUX_2008_30MIN, days: number = THREE_YEAR_DAYS): HalfHourPoint[] {
+  return repeatSeries(loadHalfHourSeries(file), days);
+}
