@@ -1,19 +1,26 @@
 /**
  * Benchmark: full backfill of 3 years of 30-min load curve for one meter — parse (Enedis
- * meter_reading JSON, as the Conso API returns it) + store (SQLite upsert, coverage, dirty hours)
- * + statistics rows (rebuild, running sums, diff, import payloads) + anomalies — then one daily
- * sync. The data is the bundled real Sceaux 2008 series tiled over 3 years. Home Assistant's
- * recorder is replaced by an in-memory fake here (timing our code, not HA's).
+ * "mesure synchrone v2" JSON, the flat v2 object the Conso API passes through) + store (SQLite
+ * upsert, coverage, dirty hours) + statistics rows (rebuild, running sums, diff, import payloads)
+ * + anomalies — then one daily sync. The data is the bundled real Sceaux 2008 series tiled over
+ * 3 years. Home Assistant's recorder is replaced by an in-memory fake here (timing our code, not
+ * HA's).
+ *
+ * Each run is a fresh Node process (cold JIT, fresh heap, as the CLI's cycle is); the table gives
+ * the median of `BENCH_RUNS` runs (default 5) and the min–max spread.
  *
  *   npm run bench            prints a Markdown table (copied into bench/README.md)
+ *   BENCH_RUNS=1 npm run bench
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DateTime } from "luxon";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../test/helpers/dataset.js";
 import { fakeRecorder } from "../test/helpers/fake-recorder.js";
-import { parseMeterReading } from "../src/providers/enedis-meter-reading.js";
+import { parseEnedisV2 } from "../src/providers/enedis-v2.js";
 import { openStore } from "../src/store/db.js";
 import { upsertMeter } from "../src/store/meters.js";
 import { upsertReadings } from "../src/store/readings.js";
@@ -29,14 +36,34 @@ const HALF_HOUR = 1_800_000;
 const YEARS = 3;
 const PRM = "12345678901234";
 
-// Resolved from the working directory (npm runs scripts at the repo root), so the compiled copy finds data/ too.
-const source = loadHalfHourSeries(resolve("data", SCEAUX_2008_30MIN)).map((p) => p.wh);
-const end = DateTime.now().setZone(ZONE).startOf("day");
-const start = end.minus({ years: YEARS });
-const now = end.toMillis() + 3_600_000;
+/** What one run measures (ms, counts, bytes). */
+interface RunResult {
+  points: number;
+  weeks: number;
+  parseMs: number;
+  storeMs: number;
+  statsMs: number;
+  anomaliesMs: number;
+  totalMs: number;
+  rows: number;
+  flagged: number;
+  recent: number;
+  rssBefore: number;
+  peakRss: number;
+  maxRss: number;
+  dailyPoints: number;
+  dailyRows: number;
+  dailyAdjustments: number;
+  dailyMs: number;
+}
 
-/** Weekly Conso API bodies (W averages, end-stamped naive Paris time) over [start, end), built lazily. */
-function* buildBodies(from: DateTime, to: DateTime): Generator<{ range: { start: string; end: string }; body: string }> {
+/**
+ * Weekly Conso API v2 bodies (flat mesure synchrone v2 object: `grandeur[0]` CONS/PA in W,
+ * `d` = END of the interval in naive Paris time, `p` = PT30M) over [from, to), as the JSON text
+ * an HTTP response carries.
+ */
+function buildBodies(source: readonly (number | null)[], from: DateTime, to: DateTime): { range: { start: string; end: string }; body: string }[] {
+  const out: { range: { start: string; end: string }; body: string }[] = [];
   let i = 0;
   for (let w = from; w < to; w = w.plus({ days: 7 })) {
     const wEnd = DateTime.min(w.plus({ days: 7 }), to);
@@ -45,93 +72,166 @@ function* buildBodies(from: DateTime, to: DateTime): Generator<{ range: { start:
       const wh = source[i % source.length];
       if (wh === null || wh === undefined) continue;
       points.push({
-        value: String(Math.round(wh * 2 * 1000) / 1000),
-        date: DateTime.fromMillis(t + HALF_HOUR, { zone: ZONE }).toFormat("yyyy-MM-dd HH:mm:ss"),
-        interval_length: "PT30M",
-        measure_type: "B",
+        v: String(Math.round(wh * 2 * 1000) / 1000),
+        d: DateTime.fromMillis(t + HALF_HOUR, { zone: ZONE }).toFormat("yyyy-MM-dd HH:mm:ss"),
+        p: "PT30M",
+        n: "B",
+        iv: "0",
+        ec: "0",
       });
     }
     const range = { start: w.toISODate()!, end: wEnd.toISODate()! };
-    yield {
+    out.push({
       range,
       body: JSON.stringify({
-        usage_point_id: PRM,
-        start: range.start,
-        end: range.end,
-        quality: "BRUT",
-        reading_type: { unit: "W", measurement_kind: "power", aggregate: "average" },
-        interval_reading: points,
+        idPrm: PRM,
+        etapeMetier: "BRUT",
+        periode: { dateDebut: range.start, dateFin: range.end },
+        modeCalcul: "MESURE",
+        grandeur: [{ grandeurMetier: "CONS", grandeurPhysique: "PA", unite: "W", points, calendrier: [] }],
+        contexte: [],
       }),
-    };
+    });
   }
+  return out;
 }
 
-const dir = mkdtempSync(join(tmpdir(), "eb-bench-"));
-const db = openStore(join(dir, "bench.sqlite"));
-const meter: Meter = { id: PRM, provider: "conso_api", kind: "electricity", unit: "Wh", timezone: ZONE, name: "bench" };
-upsertMeter(db, meter);
-const statistic = { statisticId: `energy_bridge:linky_${PRM}_consumption`, name: "bench", unit: "kWh" as const, unitClass: "energy" as const };
-const log = createLogger("silent");
-const ha = fakeRecorder();
+/** One backfill + daily sync in this process. */
+async function runOnce(): Promise<RunResult> {
+  // Resolved from the working directory (npm runs scripts at the repo root), so the compiled copy finds data/ too.
+  const source = loadHalfHourSeries(resolve("data", SCEAUX_2008_30MIN)).map((p) => p.wh);
+  const end = DateTime.now().setZone(ZONE).startOf("day");
+  const start = end.minus({ years: YEARS });
+  const now = end.toMillis() + 3_600_000;
+  // Making the test input is not part of the measure: every body is rendered before the clock starts.
+  const bodies = buildBodies(source, start, end.minus({ days: 1 }));
+  const daily = buildBodies(source, end.minus({ days: 1 }), end)[0]!;
 
-const rssBefore = process.memoryUsage().rss;
-let peakRss = rssBefore;
-const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
-let points = 0;
-let parseMs = 0;
-let buildMs = 0;
-let weeks = 0;
-const t0 = performance.now();
-const bodies = buildBodies(start, end.minus({ days: 1 }));
-for (;;) {
-  const b0 = performance.now();
-  const next = bodies.next(); // making the test input is not part of the measure
-  buildMs += performance.now() - b0;
-  if (next.done) break;
-  const { range, body } = next.value;
-  weeks++;
-  const p0 = performance.now();
-  const result = parseMeterReading(JSON.parse(body), { prm: PRM, resolution: "load_curve", timezone: ZONE, now: () => now });
-  parseMs += performance.now() - p0;
-  upsertReadings(db, PRM, result.readings, now);
-  recordCoverage(db, PRM, "load_curve", dayCompleteness(result.readings, { resolution: "load_curve", ...range }, ZONE), now);
-  points += result.readings.length;
+  const dir = mkdtempSync(join(tmpdir(), "eb-bench-"));
+  const db = openStore(join(dir, "bench.sqlite"));
+  const meter: Meter = { id: PRM, provider: "conso_api", kind: "electricity", unit: "Wh", timezone: ZONE, name: "bench" };
+  upsertMeter(db, meter);
+  const statistic = { statisticId: `energy_bridge:linky_${PRM}_consumption`, name: "bench", unit: "kWh" as const, unitClass: "energy" as const };
+  const log = createLogger("silent");
+  const ha = fakeRecorder();
+  const parseOpts = { usagePoint: PRM, resolution: "load_curve" as const, timezone: ZONE, now: () => now, source: "Conso API" };
+
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+  let points = 0;
+  let parseMs = 0;
+  let storeMs = 0;
+  const t0 = performance.now();
+  for (const { range, body } of bodies) {
+    const p0 = performance.now();
+    const result = parseEnedisV2(JSON.parse(body), parseOpts);
+    const p1 = performance.now();
+    upsertReadings(db, PRM, result.readings, now);
+    recordCoverage(db, PRM, "load_curve", dayCompleteness(result.readings, { resolution: "load_curve", ...range }, ZONE), now);
+    const p2 = performance.now();
+    parseMs += p1 - p0;
+    storeMs += p2 - p1;
+    points += result.readings.length;
+    sample();
+  }
+  const tStored = performance.now();
+  const written = await writeStatistics(db, ha.conn, "2025.4.4", meter, statistic, { log });
+  const tStats = performance.now();
   sample();
+  const found = updateAnomalies(db, meter, written.fromDay!, end.minus({ days: 1 }).toISODate()!, {
+    thresholdPercent: 120,
+    now,
+    days: written.days,
+  });
+  const tDone = performance.now();
+  sample();
+
+  // A following daily sync: yesterday's 48 half-hours arrive.
+  const sentBefore = ha.sent.rows;
+  const t1 = performance.now();
+  const r = parseEnedisV2(JSON.parse(daily.body), parseOpts);
+  upsertReadings(db, PRM, r.readings, now);
+  const dailyWrite = await writeStatistics(db, ha.conn, "2025.4.4", meter, statistic, { log });
+  updateAnomalies(db, meter, dailyWrite.fromDay!, end.toISODate()!, { thresholdPercent: 120, now, days: dailyWrite.days });
+  const t2 = performance.now();
+
+  const flagged = (db.prepare("SELECT COUNT(*) AS n FROM anomalies").get() as { n: number }).n;
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    points,
+    weeks: bodies.length,
+    parseMs,
+    storeMs,
+    statsMs: tStats - tStored,
+    anomaliesMs: tDone - tStats,
+    totalMs: tDone - t0,
+    rows: written.rowsSent,
+    flagged,
+    recent: found.length,
+    rssBefore,
+    peakRss,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    dailyPoints: r.readings.length,
+    dailyRows: ha.sent.rows - sentBefore,
+    dailyAdjustments: dailyWrite.adjustments,
+    dailyMs: t2 - t1,
+  };
 }
-const tParsed = performance.now() - buildMs;
-const written = await writeStatistics(db, ha.conn, "2025.4.4", meter, statistic, { log });
-const tStats = performance.now() - buildMs;
-sample();
-const firstDay = written.fromDay!;
-const found = updateAnomalies(db, meter, firstDay, end.minus({ days: 1 }).toISODate()!, { thresholdPercent: 120, now, days: written.days });
-const tDone = performance.now() - buildMs;
-sample();
 
-// A following daily sync: yesterday's 48 half-hours arrive.
-const daily = buildBodies(end.minus({ days: 1 }), end).next().value;
-const sentBefore = ha.sent.rows;
-const t1 = performance.now();
-const r = parseMeterReading(JSON.parse(daily!.body), { prm: PRM, resolution: "load_curve", timezone: ZONE, now: () => now });
-upsertReadings(db, PRM, r.readings, now);
-const dailyWrite = await writeStatistics(db, ha.conn, "2025.4.4", meter, statistic, { log });
-updateAnomalies(db, meter, dailyWrite.fromDay!, end.toISODate()!, { thresholdPercent: 120, now, days: dailyWrite.days });
-const t2 = performance.now();
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
-const table = [
-  "| measure | value |",
-  "|---|---|",
-  `| points (3 years × 30 min, real data tiled) | ${points.toLocaleString("en")} in ${weeks} weekly responses |`,
-  `| parse (JSON + validation + DST-aware dates) | ${s(parseMs)} (${Math.round(points / (parseMs / 1000)).toLocaleString("en")} points/s) |`,
-  `| store (upsert, dirty hours, coverage) | ${s(tParsed - t0 - parseMs)} (${Math.round(points / ((tParsed - t0 - parseMs) / 1000)).toLocaleString("en")} points/s) |`,
-  `| statistics rows (rebuild, sums, diff, payloads) | ${s(tStats - tParsed)}, ${written.rowsSent.toLocaleString("en")} hourly rows |`,
-  `| anomalies (${YEARS * 365} days judged) | ${s(tDone - tStats)}, ${db.prepare("SELECT COUNT(*) n FROM anomalies").get() && (db.prepare("SELECT COUNT(*) AS n FROM anomalies").get() as { n: number }).n} flagged (${found.length} recent) |`,
-  `| **full backfill throughput** | **${Math.round(points / ((tDone - t0) / 1000)).toLocaleString("en")} points/s** (${s(tDone - t0)}) |`,
-  `| RSS during the backfill (sampled peak) | ${mb(peakRss)} (before: ${mb(rssBefore)}; process lifetime max ${mb(process.resourceUsage().maxRSS * 1024)}) |`,
-  `| following daily sync | ${r.readings.length} points → **${ha.sent.rows - sentBefore} rows sent**, ${dailyWrite.adjustments} adjustments, ${s(t2 - t1)} |`,
-];
-console.log(table.join("\n"));
-console.log(`\nnode ${process.version}, ${process.arch}, ${DateTime.now().toISODate()}`);
-db.close();
-rmSync(dir, { recursive: true, force: true });
+function table(runs: RunResult[]): string {
+  const pick = (f: (r: RunResult) => number) => runs.map(f);
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const n = (x: number) => Math.round(x).toLocaleString("en");
+  const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MB`;
+  const r0 = runs[0]!;
+  const pts = r0.points;
+  /** "median (min–max)" of a duration and the matching points/s. */
+  const stage = (f: (r: RunResult) => number) => {
+    const xs = pick(f);
+    const spread = runs.length > 1 ? ` [${s(Math.min(...xs))}–${s(Math.max(...xs))}]` : "";
+    return `${s(median(xs))}${spread} (${n(pts / (median(xs) / 1000))} points/s)`;
+  };
+  const spreadPps = (() => {
+    const xs = pick((r) => r.totalMs);
+    return runs.length > 1 ? `, runs ${n(pts / (Math.max(...xs) / 1000))}–${n(pts / (Math.min(...xs) / 1000))}` : "";
+  })();
+  return [
+    "| measure | value |",
+    "|---|---|",
+    `| points (3 years × 30 min, real data tiled) | ${n(pts)} in ${r0.weeks} weekly v2 responses |`,
+    `| parse (JSON.parse + v2 validation + DST-aware dates) | ${stage((r) => r.parseMs)} |`,
+    `| store (upsert, dirty hours, coverage) | ${stage((r) => r.storeMs)} |`,
+    `| statistics rows (rebuild, sums, diff, payloads, mirror) | ${stage((r) => r.statsMs)}, ${n(r0.rows)} hourly rows |`,
+    `| anomalies (${YEARS * 365} days judged) | ${stage((r) => r.anomaliesMs)}, ${r0.flagged} flagged (${r0.recent} recent) |`,
+    `| **full backfill throughput** | **${n(pts / (median(pick((r) => r.totalMs)) / 1000))} points/s** (${s(median(pick((r) => r.totalMs)))}${spreadPps}) |`,
+    `| RSS during the backfill (sampled peak) | ${mb(median(pick((r) => r.peakRss)))} (before: ${mb(median(pick((r) => r.rssBefore)))}; process max ${mb(median(pick((r) => r.maxRss)))}) |`,
+    `| following daily sync | ${r0.dailyPoints} points → **${r0.dailyRows} rows sent**, ${r0.dailyAdjustments} adjustments, ${s(median(pick((r) => r.dailyMs)))} |`,
+  ].join("\n");
+}
+
+if (process.env.BENCH_CHILD === "1") {
+  process.stdout.write(JSON.stringify(await runOnce()));
+} else {
+  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+  const results: RunResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+      env: { ...process.env, BENCH_CHILD: "1" },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    if (child.status !== 0) throw new Error(`bench run ${i + 1} failed (exit ${child.status})`);
+    results.push(JSON.parse(child.stdout) as RunResult);
+  }
+  console.log(table(results));
+  console.log(`\n${runs} run(s), median [min–max]; node ${process.version}, ${process.arch}, ${process.execArgv.join(" ")}, ${DateTime.now().toISODate()}`);
+}
