@@ -1,49 +1,75 @@
 #!/usr/bin/env bash
-# Energy Bridge — install a pinned Home Assistant Core for the integration tests.
+# Energy Bridge — install the pinned Home Assistant Core releases the integration tests run against.
 #
-#   bash scripts/setup-ha.sh            create/verify the cached virtualenv (instant when done)
-#   bash scripts/setup-ha.sh --relock   re-resolve scripts/ha-requirements.txt from TOP_LEVEL below
+#   bash scripts/setup-ha.sh                     create/verify every cached virtualenv (instant when done)
+#   bash scripts/setup-ha.sh 2026.2.3            only that release
+#   bash scripts/setup-ha.sh --relock [VERSION…] re-resolve scripts/ha-requirements-<VERSION>.txt from
+#                                                top_level() below
 #
-# The virtualenv lives in ${EB_HA_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/energy-bridge/ha-<ver>-py3.13}.
-# It holds homeassistant==$HA_VERSION plus every Python requirement of the integrations the test
-# harness (test/helpers/ha-harness.ts) loads, pinned in scripts/ha-requirements.txt and installed
-# against HA's own homeassistant/package_constraints.txt, so HA runs with `--skip-pip` and never
-# installs anything (nor touches the network) at startup.
+# Releases: 2025.4.4 (old statistics metadata: has_mean) and 2026.2.3 (mean_type + unit_class; the
+# last HA on Python 3.13). Each lives in its own virtualenv
+# ${XDG_CACHE_HOME:-$HOME/.cache}/energy-bridge/ha-<version>-py3.13, holding homeassistant==<version>
+# plus every Python requirement of the integrations the test harness (test/helpers/ha-harness.ts)
+# loads, pinned in scripts/ha-requirements-<version>.txt and installed against HA's own
+# homeassistant/package_constraints.txt, so HA runs with `--skip-pip` and never installs anything
+# (nor touches the network) at startup. paho-mqtt (mqtt integration's manifest pin) is included.
 #
-# Python 3.13 is taken from $EB_PYTHON, else $(pyenv root)/versions/3.13.*/bin/python, else
-# `python3.13` on PATH. Without a suitable Python, or when the install fails, this prints a loud
-# warning and exits 0 (the HA tests then skip) — unless CI=true, where it exits 1.
+# Python: $EB_PYTHON if set (a 3.13 >= 3.13.2), else CPython 3.13.5 built once from Debian trixie's
+# source package by scripts/build-python.sh (Debian/apt machines; cached), else a pyenv 3.13.x
+# (>= 3.13.2) or `python3.13` on PATH. Without a suitable Python, or when an install fails, this
+# prints a loud warning and exits 0 (the HA tests then skip) — unless CI=true, where it exits 1.
 #
-# A marker file written last (.energy-bridge-ready, holding the lock file's sha256) makes re-runs
-# instant; a half-finished install has no marker and is rebuilt from scratch on the next run.
+# A marker file written last (.energy-bridge-ready: version, Python, the lock file's sha256) makes
+# re-runs instant; a half-finished install has no marker and is rebuilt from scratch on the next run.
 set -euo pipefail
 
-HA_VERSION="2025.4.4"
+ALL_VERSIONS=(2025.4.4 2026.2.3)
 PY_SERIES="3.13"
-# Home Assistant 2025.4.x requires Python >= 3.13.0 (2025.5 needs 3.13.2).
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-LOCK_FILE="$SCRIPT_DIR/ha-requirements.txt"
-VENV="${EB_HA_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/energy-bridge/ha-${HA_VERSION}-py${PY_SERIES}}"
-MARKER="$VENV/.energy-bridge-ready"
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/energy-bridge"
 
-# Direct requirements (used by --relock only). Besides HA itself: the requirements of every
-# integration the harness's configuration.yaml loads, DEFAULT_INTEGRATIONS and the closure of their
-# dependencies/after_dependencies (homeassistant/components/*/manifest.json), plus the TOTP MFA
-# module's requirements (HA's auth layer installs them at startup when pip is not skipped).
-TOP_LEVEL=(
-  "homeassistant==${HA_VERSION}"
-  "home-assistant-frontend==20250411.0" # frontend (CRITICAL: recovery mode without it)
-  "Pillow==11.1.0"                      # image_upload (dependency of frontend)
-  "SQLAlchemy==2.0.39"                  # recorder
-  "fnv-hash-fast==1.4.0"                # recorder
-  "cronsim==2.6"                        # backup
-  "securetar==2025.2.1"                 # backup
-  "aiohasupervisor==0.3.0"              # hassio (after_dependency of backup)
-  "ifaddr==0.2.0"                       # network
-  "psutil-home-assistant==0.0.1"        # hardware
-  "pyotp==2.8.0"                        # auth mfa_modules/totp
-  "PyQRCode==1.2.1"                     # auth mfa_modules/totp
-)
+# Direct requirements of a release (used by --relock only). Besides HA itself: the requirements of
+# every integration the harness's configuration.yaml loads, DEFAULT_INTEGRATIONS and the closure of
+# their dependencies/after_dependencies (homeassistant/components/*/manifest.json), the TOTP MFA
+# module's requirements (homeassistant/auth/mfa_modules/totp.py; HA's auth layer installs them at
+# startup when pip is not skipped), and paho-mqtt for the mqtt integration.
+top_level() {
+  local list
+  case "$1" in
+    2025.4.4) list='
+homeassistant==2025.4.4
+home-assistant-frontend==20250411.0  # frontend (CRITICAL: recovery mode without it)
+Pillow==11.1.0                       # image_upload (dependency of frontend)
+SQLAlchemy==2.0.39                   # recorder
+fnv-hash-fast==1.4.0                 # recorder
+cronsim==2.6                         # backup
+securetar==2025.2.1                  # backup
+aiohasupervisor==0.3.0               # hassio (after_dependency of backup)
+ifaddr==0.2.0                        # network
+psutil-home-assistant==0.0.1         # hardware, recorder
+pyotp==2.8.0                         # auth mfa_modules/totp
+PyQRCode==1.2.1                      # auth mfa_modules/totp
+paho-mqtt==2.1.0                     # mqtt
+' ;;
+    2026.2.3) list='
+homeassistant==2026.2.3
+home-assistant-frontend==20260128.6  # frontend (CRITICAL)
+Pillow==12.0.0                       # image_upload
+SQLAlchemy==2.0.41                   # recorder
+fnv-hash-fast==1.6.0                 # recorder
+cronsim==2.7                         # backup
+securetar==2025.2.1                  # backup
+aiohasupervisor==0.3.3               # hassio (after_dependency of backup)
+ifaddr==0.2.0                        # network
+psutil-home-assistant==0.0.1         # hardware, recorder
+pyotp==2.9.0                         # auth mfa_modules/totp
+PyQRCode==1.2.1                      # auth mfa_modules/totp
+paho-mqtt==2.1.0                     # mqtt
+' ;;
+    *) return 1 ;;
+  esac
+  sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' <<<"$list"
+}
 
 log() { printf '[setup-ha] %s\n' "$*"; }
 now() { date +%s; }
@@ -52,9 +78,9 @@ warn_or_fail() {
   {
     echo
     echo "######################################################################"
-    echo "#  WARNING: Home Assistant Core $HA_VERSION test environment NOT ready"
-    echo "#  $1"
-    echo "#  Integration tests against a real Home Assistant will be SKIPPED."
+    echo "#  WARNING: Home Assistant Core test environment NOT ready ($1)"
+    echo "#  $2"
+    echo "#  Integration tests against that Home Assistant will be SKIPPED."
     echo "#  Fix it, then run:  npm run setup:ha"
     echo "######################################################################"
     echo
@@ -63,22 +89,29 @@ warn_or_fail() {
     echo "[setup-ha] CI=true: failing instead of skipping." >&2
     exit 1
   fi
-  exit 0
 }
 
-lock_sha() { sha256sum "$LOCK_FILE" | cut -d' ' -f1; }
+lock_file() { echo "$SCRIPT_DIR/ha-requirements-$1.txt"; }
+venv_dir() { echo "$CACHE/ha-$1-py$PY_SERIES"; }
+lock_sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# --- find Python 3.13 ------------------------------------------------------------------------
-python_ok() { [[ -x "$1" ]] && "$1" -c "import sys, venv, ensurepip; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)" 2>/dev/null; }
+# --- find Python 3.13 (>= 3.13.2: HA 2025.5+ needs it) ----------------------------------------------
+python_ok() {
+  [[ -x "$1" ]] && "$1" -c "import sys, venv, ensurepip, ssl, sqlite3, ctypes
+sys.exit(0 if sys.version_info[:2] == (3, 13) and sys.version_info >= (3, 13, 2) else 1)" 2>/dev/null
+}
 
 find_python() {
-  local cand
+  local cand root=""
   if [[ -n "${EB_PYTHON:-}" ]]; then
     if python_ok "$EB_PYTHON"; then echo "$EB_PYTHON"; return 0; fi
-    log "EB_PYTHON=$EB_PYTHON is not a usable Python $PY_SERIES" >&2
+    log "EB_PYTHON=$EB_PYTHON is not a usable Python $PY_SERIES (>= 3.13.2, with ssl, sqlite3, ctypes)" >&2
     return 1
   fi
-  local root=""
+  if command -v apt-get >/dev/null 2>&1; then
+    if cand="$(bash "$SCRIPT_DIR/build-python.sh")" && python_ok "$cand"; then echo "$cand"; return 0; fi
+    log "building Python 3.13.5 from Debian's source package failed; looking for another Python $PY_SERIES" >&2
+  fi
   if command -v pyenv >/dev/null 2>&1; then root="$(pyenv root 2>/dev/null || true)"; fi
   [[ -n "$root" ]] || root="${PYENV_ROOT:-$HOME/.pyenv}"
   if [[ -d "$root/versions" ]]; then
@@ -91,6 +124,8 @@ find_python() {
   return 1
 }
 
+py_version() { "$1" -c 'import sys; print(sys.version.split()[0])'; }
+
 # Runs pip with its output minus the per-package warning this machine's optional local indexes
 # cause, preserving pip's exit status.
 pip_run() {
@@ -102,96 +137,130 @@ pip_run() {
   return $status
 }
 
-# Extract homeassistant/package_constraints.txt from the HA wheel (works before HA is installed).
+# Download the HA wheel into $4 (kept: the install then takes it from there instead of downloading
+# it twice) and extract its homeassistant/package_constraints.txt (works before HA is installed).
 fetch_constraints() {
-  local py="$1" out="$2" tmp
-  tmp="$(mktemp -d)"
-  pip_run "$py" -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" "homeassistant==$HA_VERSION"
-  "$py" - "$tmp" "$out" <<'PY'
+  local py="$1" ver="$2" out="$3" dir="$4"
+  pip_run "$py" -m pip download --quiet --no-deps --only-binary=:all: -d "$dir" "homeassistant==$ver"
+  "$py" - "$dir" "$out" <<'PY'
 import glob, sys, zipfile
 wheel = glob.glob(sys.argv[1] + "/homeassistant-*.whl")[0]
 with zipfile.ZipFile(wheel) as z, open(sys.argv[2], "wb") as f:
     f.write(z.read("homeassistant/package_constraints.txt"))
 PY
-  rm -rf "$tmp"
 }
 
-# --- --relock: regenerate the pinned lock file ---------------------------------------------------
-if [[ "${1:-}" == "--relock" ]]; then
+# --- arguments ----------------------------------------------------------------------------------------
+RELOCK=0
+if [[ "${1:-}" == "--relock" ]]; then RELOCK=1; shift; fi
+VERSIONS=("$@")
+[[ ${#VERSIONS[@]} -gt 0 ]] || VERSIONS=("${ALL_VERSIONS[@]}")
+for v in "${VERSIONS[@]}"; do
+  top_level "$v" >/dev/null || { echo "unknown Home Assistant version '$v' (known: ${ALL_VERSIONS[*]})" >&2; exit 2; }
+done
+
+# --- --relock: regenerate the pinned lock files ---------------------------------------------------------
+if [[ $RELOCK -eq 1 ]]; then
   PY="$(find_python)" || { echo "no Python $PY_SERIES found" >&2; exit 1; }
-  WORK="$(mktemp -d)"
-  trap 'rm -rf "$WORK"' EXIT
-  log "relock: fresh venv in $WORK with $PY"
-  "$PY" -m venv "$WORK/venv"
-  fetch_constraints "$WORK/venv/bin/python" "$WORK/constraints.txt"
-  printf '%s\n' "${TOP_LEVEL[@]}" >"$WORK/top.txt"
-  pip_run "$WORK/venv/bin/python" -m pip install --quiet -r "$WORK/top.txt" -c "$WORK/constraints.txt"
-  "$WORK/venv/bin/python" -m pip check
-  {
-    echo "# Pinned Python environment for the Home Assistant Core $HA_VERSION test harness (Python $PY_SERIES)."
-    echo "# GENERATED by 'bash scripts/setup-ha.sh --relock' from TOP_LEVEL in scripts/setup-ha.sh, resolved"
-    echo "# with HA's homeassistant/package_constraints.txt as constraints. Installed by scripts/setup-ha.sh."
-    "$WORK/venv/bin/python" -m pip freeze --all --exclude pip --exclude setuptools --exclude wheel
-  } >"$LOCK_FILE"
-  log "wrote $LOCK_FILE ($(grep -vc '^#' "$LOCK_FILE") packages)"
+  for v in "${VERSIONS[@]}"; do
+    WORK="$(mktemp -d)"
+    LOCK="$(lock_file "$v")"
+    log "relock $v: fresh venv in $WORK with $PY ($(py_version "$PY"))"
+    "$PY" -m venv "$WORK/venv"
+    fetch_constraints "$WORK/venv/bin/python" "$v" "$WORK/constraints.txt" "$WORK/wheels"
+    top_level "$v" >"$WORK/top.txt"
+    pip_run "$WORK/venv/bin/python" -m pip install --quiet --find-links "$WORK/wheels" -r "$WORK/top.txt" -c "$WORK/constraints.txt"
+    "$WORK/venv/bin/python" -m pip check
+    {
+      echo "# Pinned Python environment for the Home Assistant Core $v test harness (Python $PY_SERIES)."
+      echo "# GENERATED by 'bash scripts/setup-ha.sh --relock $v' from top_level() in scripts/setup-ha.sh, resolved"
+      echo "# with HA's homeassistant/package_constraints.txt as constraints. Installed by scripts/setup-ha.sh."
+      "$WORK/venv/bin/python" -m pip freeze --all --exclude pip --exclude setuptools --exclude wheel
+    } >"$LOCK"
+    rm -rf "$WORK"
+    log "wrote $LOCK ($(grep -vc '^#' "$LOCK") packages)"
+  done
   exit 0
 fi
 
-# --- fast path ---------------------------------------------------------------------------------
-[[ -f "$LOCK_FILE" ]] || { echo "missing $LOCK_FILE" >&2; exit 1; }
-WANT="homeassistant==$HA_VERSION lock-sha256=$(lock_sha)"
-if [[ -f "$MARKER" && -x "$VENV/bin/hass" && "$(cat "$MARKER")" == "$WANT" ]]; then
-  log "Home Assistant $HA_VERSION ready in $VENV"
-  exit 0
-fi
-
-# --- full install (serialised between concurrent runs) -----------------------------------------
-mkdir -p "$(dirname "$VENV")"
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$VENV.lock"
-  if ! flock -n 9; then
-    log "another setup-ha run holds $VENV.lock; waiting…"
-    flock 9
-  fi
-  # The other run may have finished the job.
-  if [[ -f "$MARKER" && "$(cat "$MARKER")" == "$WANT" ]]; then
-    log "Home Assistant $HA_VERSION ready in $VENV"
-    exit 0
-  fi
-fi
-
-PY="$(find_python)" || warn_or_fail "No Python $PY_SERIES found (tried \$EB_PYTHON, \$(pyenv root)/versions/$PY_SERIES.*/bin/python, python$PY_SERIES on PATH). Install it, e.g. 'pyenv install $PY_SERIES', or set EB_PYTHON."
-log "Python: $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
-
-T0=$(now)
-if [[ -e "$VENV" ]]; then
-  log "removing incomplete or outdated venv $VENV"
-  rm -rf "$VENV"
-fi
-
-install() {
-  log "[1/4] creating virtualenv $VENV"
-  "$PY" -m venv "$VENV"
-  log "[2/4] fetching HA $HA_VERSION package_constraints.txt"
-  fetch_constraints "$VENV/bin/python" "$VENV/package_constraints.txt"
-  log "[3/4] installing $(grep -vc '^#' "$LOCK_FILE") pinned packages from $(basename "$LOCK_FILE") (a few minutes the first time)…"
-  pip_run "$VENV/bin/python" -m pip install --quiet --no-input -r "$LOCK_FILE" -c "$VENV/package_constraints.txt"
-  log "[4/4] verifying"
-  "$VENV/bin/python" -m pip check
+# --- fast path: everything already installed ---------------------------------------------------------
+marker_ok() { # version venv lock → 0 when the venv's marker matches the lock (any Python)
+  local m="$2/.energy-bridge-ready"
+  [[ -f "$m" && -x "$2/bin/hass" ]] || return 1
   local got
-  got="$("$VENV/bin/hass" --version)"
-  [[ "$got" == "$HA_VERSION" ]] || { echo "hass --version says '$got', expected $HA_VERSION" >&2; return 1; }
-  "$VENV/bin/python" -c "import hass_frontend, sqlalchemy, fnv_hash_fast, securetar, cronsim, PIL, pyotp, pyqrcode"
+  got="$(cat "$m")"
+  [[ "$got" == "homeassistant==$1 "* && "$got" == *" lock-sha256=$(lock_sha "$3")" ]]
 }
 
-set +e
-(set -e; install)
-STATUS=$?
-set -e
-if [[ $STATUS -ne 0 ]]; then
-  rm -rf "$VENV"
-  warn_or_fail "Installing Home Assistant $HA_VERSION into $VENV failed (see the pip output above; PyPI must be reachable)."
-fi
+TODO=()
+for v in "${VERSIONS[@]}"; do
+  LOCK="$(lock_file "$v")"
+  [[ -f "$LOCK" ]] || { echo "missing $LOCK" >&2; exit 1; }
+  if marker_ok "$v" "$(venv_dir "$v")" "$LOCK"; then
+    log "Home Assistant $v ready in $(venv_dir "$v")"
+  else
+    TODO+=("$v")
+  fi
+done
+[[ ${#TODO[@]} -gt 0 ]] || exit 0
 
-echo "$WANT" >"$MARKER"
-log "done in $(( $(now) - T0 )) s: Home Assistant $HA_VERSION ready in $VENV"
+mkdir -p "$CACHE"
+T0=$(now)
+if ! PY="$(find_python)"; then
+  warn_or_fail "${TODO[*]}" "No Python $PY_SERIES >= 3.13.2 found (tried \$EB_PYTHON, a build from Debian's python3.13 source package, \$(pyenv root)/versions/$PY_SERIES.*/bin/python, python$PY_SERIES on PATH). Install one (e.g. 'pyenv install 3.13.5') or set EB_PYTHON."
+  exit 0
+fi
+PYVER="$(py_version "$PY")"
+log "Python: $PY ($PYVER, ready after $(( $(now) - T0 )) s)"
+
+install_one() { # version
+  local v="$1" venv lock want t1 status
+  venv="$(venv_dir "$v")"
+  lock="$(lock_file "$v")"
+  want="homeassistant==$v python=$PYVER lock-sha256=$(lock_sha "$lock")"
+  # Serialised between concurrent runs.
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$venv.lock"
+    if ! flock -n 9; then
+      log "another setup-ha run holds $venv.lock; waiting…"
+      flock 9
+    fi
+    if marker_ok "$v" "$venv" "$lock"; then log "Home Assistant $v ready in $venv"; return 0; fi
+  fi
+  t1=$(now)
+  if [[ -e "$venv" ]]; then
+    log "removing incomplete or outdated venv $venv"
+    rm -rf "$venv"
+  fi
+  rm -rf "$venv.wheels"
+  set +e
+  (
+    set -e
+    log "$v [1/4] creating virtualenv $venv"
+    "$PY" -m venv "$venv"
+    log "$v [2/4] fetching HA $v package_constraints.txt"
+    fetch_constraints "$venv/bin/python" "$v" "$venv/package_constraints.txt" "$venv.wheels"
+    log "$v [3/4] installing $(grep -vc '^#' "$lock") pinned packages from $(basename "$lock") (a minute or two the first time)…"
+    # The lock is complete (pip check below proves it), so no dependency resolution is needed.
+    pip_run "$venv/bin/python" -m pip install --quiet --no-input --no-deps --find-links "$venv.wheels" \
+      -r "$lock" -c "$venv/package_constraints.txt"
+    rm -rf "$venv.wheels"
+    log "$v [4/4] verifying"
+    "$venv/bin/python" -m pip check
+    got="$("$venv/bin/hass" --version)"
+    [[ "$got" == "$v" ]] || { echo "hass --version says '$got', expected $v" >&2; exit 1; }
+    "$venv/bin/python" -c "import hass_frontend, sqlalchemy, fnv_hash_fast, securetar, cronsim, PIL, pyotp, pyqrcode, paho.mqtt.client"
+  )
+  status=$?
+  set -e
+  if [[ $status -ne 0 ]]; then
+    rm -rf "$venv" "$venv.wheels"
+    warn_or_fail "$v" "Installing Home Assistant $v into $venv failed (see the pip output above; PyPI must be reachable)."
+    return 0
+  fi
+  echo "$want" >"$venv/.energy-bridge-ready"
+  log "$v done in $(( $(now) - t1 )) s: Home Assistant $v ready in $venv"
+}
+
+for v in "${TODO[@]}"; do install_one "$v"; done
+log "setup finished in $(( $(now) - T0 )) s"

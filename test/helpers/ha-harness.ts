@@ -18,34 +18,53 @@ import { describe } from "vitest";
 import { stringify } from "yaml";
 import { connectHomeAssistant, type ConnectOptions, type HaLink } from "../../src/homeassistant/connection.js";
 
-/** The Home Assistant Core release `scripts/setup-ha.sh` installs. */
-export const HA_VERSION = "2025.4.4";
+/** The Home Assistant Core releases `scripts/setup-ha.sh` installs, oldest first. */
+export const HA_VERSIONS = ["2025.4.4", "2026.2.3"] as const;
+export type HaVersion = (typeof HA_VERSIONS)[number];
+
+/**
+ * The release this process runs against: `HA_VERSION` from the environment (vitest.config.ts sets
+ * it per integration project), else the newest of {@link HA_VERSIONS}.
+ */
+export const HA_VERSION: HaVersion = pickVersion(process.env.HA_VERSION);
+
+function pickVersion(env: string | undefined): HaVersion {
+  if (!env) return HA_VERSIONS[HA_VERSIONS.length - 1]!;
+  const v = HA_VERSIONS.find((x) => x === env);
+  if (!v) throw new Error(`HA_VERSION=${env} is not one of the installed releases (${HA_VERSIONS.join(", ")})`);
+  return v;
+}
 
 const REPO_ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const LOCK_FILE = join(REPO_ROOT, "scripts", "ha-requirements.txt");
 const STOP_TIMEOUT_MS = 20_000;
 const LOG_LINES = 2000;
 
-/** Path of the cached virtualenv (same rule as scripts/setup-ha.sh). */
-export function haVenvPath(): string {
+/** The pinned lock file of a release (scripts/ha-requirements-<version>.txt). */
+function lockFile(version: string): string {
+  return join(REPO_ROOT, "scripts", `ha-requirements-${version}.txt`);
+}
+
+/** Path of the cached virtualenv of `version` (same rule as scripts/setup-ha.sh). */
+export function haVenvPath(version: string = HA_VERSION): string {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return process.env.EB_HA_VENV || join(cache, "energy-bridge", `ha-${HA_VERSION}-py3.13`);
+  return join(cache, "energy-bridge", `ha-${version}-py3.13`);
 }
 
 /**
- * Whether the pinned HA virtualenv is installed and matches scripts/ha-requirements.txt.
+ * Whether the pinned HA virtualenv of `version` is installed and matches its lock file.
  * `reason` says what is missing when `available` is false.
  */
-export function haAvailability(): { available: boolean; reason?: string; venv: string } {
-  const venv = haVenvPath();
+export function haAvailability(version: string = HA_VERSION): { available: boolean; reason?: string; venv: string } {
+  const venv = haVenvPath(version);
   const hass = join(venv, "bin", "hass");
   const marker = join(venv, ".energy-bridge-ready");
   if (!existsSync(hass)) return { available: false, reason: `no Home Assistant virtualenv at ${venv}`, venv };
   if (!existsSync(marker)) return { available: false, reason: `the install in ${venv} is incomplete (no marker)`, venv };
-  const sha = createHash("sha256").update(readFileSync(LOCK_FILE)).digest("hex");
-  const want = `homeassistant==${HA_VERSION} lock-sha256=${sha}`;
-  if (readFileSync(marker, "utf8").trim() !== want) {
-    return { available: false, reason: `${venv} was built from an older scripts/ha-requirements.txt`, venv };
+  const sha = createHash("sha256").update(readFileSync(lockFile(version))).digest("hex");
+  // Marker written by setup-ha.sh: "homeassistant==<version> python=<x.y.z> lock-sha256=<sha>".
+  const got = readFileSync(marker, "utf8").trim();
+  if (!got.startsWith(`homeassistant==${version} `) || !got.endsWith(` lock-sha256=${sha}`)) {
+    return { available: false, reason: `${venv} was built from an older scripts/ha-requirements-${version}.txt`, venv };
   }
   return { available: true, venv };
 }
@@ -54,7 +73,9 @@ export function haAvailability(): { available: boolean; reason?: string; venv: s
  * `describe` when the HA virtualenv is ready; otherwise `describe.skip` with a loud warning naming
  * the fix (`npm run setup:ha`). With `CI=true` a missing HA throws instead: CI must run these tests.
  */
-export function describeWithHA(name: string, fn: () => void): void {
+export function describeWithHA(title: string, fn: () => void): void {
+  // The release in every test name, so both runs are told apart in reports.
+  const name = `[HA ${HA_VERSION}] ${title}`;
   const a = haAvailability();
   if (a.available) {
     describe(name, fn);
@@ -62,7 +83,7 @@ export function describeWithHA(name: string, fn: () => void): void {
   }
   const msg =
     `Home Assistant ${HA_VERSION} is not available: ${a.reason}.\n` +
-    `  Run \`npm run setup:ha\` (bash scripts/setup-ha.sh) to install it.`;
+    `  Run \`npm run setup:ha\` (bash scripts/setup-ha.sh ${HA_VERSION}) to install it.`;
   if (process.env.CI === "true") throw new Error(`${msg}\n  CI=true: refusing to skip "${name}".`);
   console.warn(`\n${"!".repeat(78)}\n!! SKIPPING "${name}"\n!! ${msg.replace(/\n/g, "\n!! ")}\n${"!".repeat(78)}\n`);
   describe.skip(name, fn);
@@ -79,7 +100,7 @@ export interface HomeAssistantInstance {
   username: string;
   password: string;
   configDir: string;
-  /** `version` from GET /api/config, e.g. "2025.4.4". */
+  /** `version` from GET /api/config, e.g. "2026.2.3" (always {@link HA_VERSION}). */
   version: string;
   /** Milliseconds: process start → HTTP answers; onboarding + token; full start until RUNNING. */
   timings: { httpUpMs: number; onboardingMs: number; totalMs: number };
@@ -237,7 +258,7 @@ function childEnv(): NodeJS.ProcessEnv {
  */
 export async function startHomeAssistant(opts: StartOptions = {}): Promise<HomeAssistantInstance> {
   const { venv, available, reason } = haAvailability();
-  if (!available) throw new Error(`Home Assistant is not installed: ${reason}. Run \`npm run setup:ha\`.`);
+  if (!available) throw new Error(`Home Assistant ${HA_VERSION} is not installed: ${reason}. Run \`npm run setup:ha\`.`);
   installExitHook();
 
   const ownsDir = !opts.configDir;
