@@ -109,7 +109,7 @@ export function isEndOfHistory(info: ErrorInfo): boolean {
 
 /** Enedis 403 `900908`: the API is not subscribed for the calling application on the DataHub. */
 export function isNotSubscribed(info: ErrorInfo): boolean {
-  return info.code === "900908" || /API Subscription validation failed/i.test(info.message);
+  return info.code === "900908" || /\b900908\b|API Subscription validation failed/i.test(info.message);
 }
 
 /**

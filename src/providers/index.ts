@@ -6,16 +6,21 @@ import { ConsoApiProvider } from "./conso-api.js";
 import { EnedisDataConnectProvider } from "./enedis-data-connect.js";
 import type { RetryOptions } from "./http.js";
 import { MyElectricalDataProvider } from "./myelectricaldata.js";
+import { MyElectricalDataLegacyProvider } from "./myelectricaldata-legacy.js";
 
 export { ConsoApiProvider, CONSO_API_BASE_URL } from "./conso-api.js";
 export { MyElectricalDataProvider, MYELECTRICALDATA_BASE_URL } from "./myelectricaldata.js";
+export { MyElectricalDataLegacyProvider, MYELECTRICALDATA_LEGACY_BASE_URL } from "./myelectricaldata-legacy.js";
+export { parseEnedisBody, parseEnedisMaxPowerBody, recogniseEnedisBody, type EnedisBodyOptions } from "./enedis-body.js";
+export { parseEnedisV2, parseEnedisV2MaxPower, type EnedisV2Options } from "./enedis-v2.js";
+export type { StampAt } from "./enedis-points.js";
 export { EnedisDataConnectProvider, ENEDIS_PRODUCTION_BASE_URL } from "./enedis-data-connect.js";
 export type { RetryOptions, HttpOptions } from "./http.js";
 
 /** Credentials and endpoint of one provider, as read from the add-on options. */
 export interface ProviderSettings {
   provider: ProviderId;
-  /** Conso API / MyElectricalData personal token. */
+  /** Conso API token / MyElectricalData secret (v2 gateway) or token (legacy). */
   token?: string;
   /** Base URL override (self-hosted gateway, simulator). */
   baseUrl?: string;
@@ -51,8 +56,9 @@ export function createProvider(settings: ProviderSettings, opts: ProviderRuntime
     case "conso_api":
       return new ConsoApiProvider({ ...common, token: required(settings.token, "token", settings.provider) });
     case "myelectricaldata":
-    case "myelectricaldata_legacy":
       return new MyElectricalDataProvider({ ...common, token: required(settings.token, "token", settings.provider) });
+    case "myelectricaldata_legacy":
+      return new MyElectricalDataLegacyProvider({ ...common, token: required(settings.token, "token", settings.provider) });
     case "enedis_data_connect":
       return new EnedisDataConnectProvider({
         ...common,

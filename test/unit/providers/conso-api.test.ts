@@ -3,14 +3,16 @@ import { delay, http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { ConsoApiProvider } from "../../../src/providers/conso-api.js";
 import type { FetchRange } from "../../../src/domain/types.js";
-import { CountingGate, fastRetry, fixture, meter, meterReading, PRM, providerError } from "./fixtures/helpers.js";
+import { CountingGate, fastRetry, fixture, meter, PRM, providerError, v2Body } from "./fixtures/helpers.js";
 
 const BASE = "http://conso.test";
-const DAILY = `${BASE}/api/daily_consumption`;
-const CURVE = `${BASE}/api/consumption_load_curve`;
+const DAILY = `${BASE}/api/consommation_quotidienne`;
+const CURVE = `${BASE}/api/courbe_de_charge_consommation`;
 const NOW = Date.parse("2026-11-03T09:00:00Z");
-const daily: FetchRange = { resolution: "daily", start: "2023-04-01", end: "2023-04-04" };
-const curve: FetchRange = { resolution: "load_curve", start: "2023-04-01", end: "2023-04-02" };
+const daily: FetchRange = { resolution: "daily", start: "2026-09-29", end: "2026-10-01" };
+const curve: FetchRange = { resolution: "load_curve", start: "2026-09-29", end: "2026-10-01" };
+/** A v2 daily body with the given points. */
+const dailyBody = (points: Array<{ v: string; d: string }>) => v2Body(points, { physique: "EA", unite: "Wh" });
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
@@ -41,43 +43,83 @@ const enedisError = (status: number, error: string, description: string) => () =
   HttpResponse.json({ status, message: "The Enedis API returned an error", error: { error, error_description: description } }, { status });
 
 describe("ConsoApiProvider", () => {
-  it("exposes the gateway's capabilities", () => {
-    const { p } = provider();
+  it("exposes the gateway's capabilities (default 20, cap 45 on the public host, 500 self-hosted)", () => {
+    const p = new ConsoApiProvider({ token: "t" });
     expect(p.id).toBe("conso_api");
     expect(p.capabilities).toEqual({
       kinds: ["electricity"],
+      flows: ["consumption", "production"],
       resolutions: {
         daily: { maxDaysPerCall: 365, historyDays: 1110 },
         load_curve: { maxDaysPerCall: 7, historyDays: 745 },
       },
-      dailyBudget: 40,
+      maxPower: { maxDaysPerCall: 365, historyDays: 1110 },
+      dailyBudget: 20,
+      hardDailyCap: 45,
       timezone: "Europe/Paris",
       scheduleWindow: ["06:00", "10:00"],
     });
+    expect(new ConsoApiProvider({ token: "t", baseUrl: "https://conso.boris.sh/" }).capabilities.hardDailyCap).toBe(45);
+    expect(provider().p.capabilities.hardDailyCap).toBe(500);
   });
 
-  it("GETs the unwrapped meter_reading with Bearer token, query and User-Agent", async () => {
-    const inner = fixture("daily-3-days.json").meter_reading;
-    const s = sequence(DAILY, [() => HttpResponse.json(inner)]);
+  it("GETs the raw v2 body from /api/consommation_quotidienne with pointId/dateDebut/dateFin, Bearer and User-Agent", async () => {
+    const s = sequence(DAILY, [() => HttpResponse.json(fixture("v2-daily.json"))]);
     const gate = new CountingGate();
     const { p } = provider();
     const r = await p.fetch(meter, daily, gate);
-    expect(r.readings.map((x) => x.value)).toEqual([11776, 14401, 12820]);
+    expect(r.readings.map((x) => x.value)).toEqual([33495, 38022]);
     expect(r.endOfHistory).toBe(false);
     expect(gate.count).toBe(1);
     const req = s.requests[0]!;
     const url = new URL(req.url);
-    expect(Object.fromEntries(url.searchParams)).toEqual({ prm: PRM, start: "2023-04-01", end: "2023-04-04" });
+    expect(Object.fromEntries(url.searchParams)).toEqual({ pointId: PRM, dateDebut: "2026-09-29", dateFin: "2026-10-01" });
     expect(req.headers.get("authorization")).toBe("Bearer tok-123");
     expect(req.headers.get("user-agent")).toMatch(/^energy-bridge\/\d+\.\d+\.\d+/);
   });
 
+  it.each([
+    ["consumption", "daily", "consommation_quotidienne"],
+    ["consumption", "load_curve", "courbe_de_charge_consommation"],
+    ["production", "daily", "production_quotidienne"],
+    ["production", "load_curve", "courbe_de_charge_production"],
+  ] as const)("%s %s → /api/%s with meter.usagePoint as pointId (old type names never sent)", async (flow, resolution, resource) => {
+    const seen: URL[] = [];
+    server.use(
+      http.get(`${BASE}/api/:resource`, ({ request }) => {
+        seen.push(new URL(request.url));
+        return HttpResponse.json(
+          v2Body([], { metier: flow === "production" ? "PROD" : "CONS", physique: resolution === "daily" ? "EA" : "PA", unite: null, prm: "33333333333333" }),
+        );
+      }),
+    );
+    const m = { ...meter, id: "33333333333333_x", usagePoint: "33333333333333", flow };
+    await provider().p.fetch(m, { resolution, start: "2026-09-29", end: "2026-10-01" }, new CountingGate());
+    expect(seen[0]!.pathname).toBe(`/api/${resource}`);
+    expect(seen[0]!.searchParams.get("pointId")).toBe("33333333333333");
+    expect(seen[0]!.pathname).not.toMatch(/daily_|load_curve|max_power/);
+    expect(seen[0]!.searchParams.has("prm")).toBe(false);
+  });
+
+  it("fetchMaxPower → /api/puissance_conso_max_quotidienne with mesuresPas=P1D&grandeurPhysique=PMA", async () => {
+    const s = sequence(`${BASE}/api/puissance_conso_max_quotidienne`, [() => HttpResponse.json(fixture("v2-max-power.json"))]);
+    const r = await provider().p.fetchMaxPower(meter, { start: "2026-09-29", end: "2026-10-01" }, new CountingGate());
+    expect(r.points.map((x) => [x.day, x.valueVa])).toEqual([["2026-09-29", 4680], ["2026-09-30", 5120]]);
+    expect(Object.fromEntries(new URL(s.requests[0]!.url).searchParams)).toEqual({
+      pointId: PRM, dateDebut: "2026-09-29", dateFin: "2026-10-01", mesuresPas: "P1D", grandeurPhysique: "PMA",
+    });
+    const prod = await providerError(provider().p.fetchMaxPower({ ...meter, flow: "production" }, { start: "2026-09-29", end: "2026-10-01" }, new CountingGate()));
+    expect(prod.code).toBe("bad_request");
+    const tooLong = await providerError(provider().p.fetchMaxPower(meter, { start: "2025-01-01", end: "2026-10-01" }, new CountingGate()));
+    expect(tooLong.message).toContain("at most 365 days of max power");
+    expect(s.hits).toBe(1);
+  });
+
   it("uses the load-curve endpoint and tolerates a trailing slash in baseUrl", async () => {
-    const inner = fixture("load-curve-excerpt.json").meter_reading;
-    const s = sequence(CURVE, [() => HttpResponse.json(inner)]);
+    const s = sequence(CURVE, [() => HttpResponse.json(fixture("v2-load-curve.json"))]);
     const { p } = provider(2, { baseUrl: `${BASE}/` });
     const r = await p.fetch(meter, curve, new CountingGate());
-    expect(r.readings.map((x) => x.value)).toEqual([376, 173, 72, 44]);
+    expect(r.readings.map((x) => x.value)).toEqual([2039, 1424, 1987]);
     expect(s.hits).toBe(1);
   });
 
@@ -113,7 +155,7 @@ describe("ConsoApiProvider", () => {
   });
 
   it("429 Retry-After: 1 then 200 → waits exactly 1 s, then succeeds (two admissions)", async () => {
-    const inner = meterReading([{ value: "5", date: "2023-04-01" }]);
+    const inner = dailyBody([{ v: "5", d: "2026-09-29" }]);
     const s = sequence(DAILY, [
       () => HttpResponse.json({ status: 429, message: "Too many requests" }, { status: 429, headers: { "Retry-After": "1" } }),
       () => HttpResponse.json(inner),
@@ -131,7 +173,7 @@ describe("ConsoApiProvider", () => {
     const at = new Date(NOW + 2000).toUTCString();
     sequence(DAILY, [
       () => new HttpResponse(null, { status: 429, headers: { "Retry-After": at } }),
-      () => HttpResponse.json(meterReading([])),
+      () => HttpResponse.json(dailyBody([])),
     ]);
     const { p, retry } = provider();
     await p.fetch(meter, daily, new CountingGate());
@@ -159,7 +201,7 @@ describe("ConsoApiProvider", () => {
   });
 
   it("500 then 200 → success on the retry", async () => {
-    const s = sequence(DAILY, [() => new HttpResponse("boom", { status: 502 }), () => HttpResponse.json(meterReading([{ value: "7", date: "2023-04-01" }]))]);
+    const s = sequence(DAILY, [() => new HttpResponse("boom", { status: 502 }), () => HttpResponse.json(dailyBody([{ v: "7", d: "2026-09-29" }]))]);
     const r = await provider().p.fetch(meter, daily, new CountingGate());
     expect(r.readings[0]!.value).toBe(7);
     expect(s.hits).toBe(2);
@@ -173,7 +215,7 @@ describe("ConsoApiProvider", () => {
 
     const slow = sequence(DAILY, [async () => {
       await delay(500);
-      return HttpResponse.json(meterReading([]));
+      return HttpResponse.json(dailyBody([]));
     }]);
     const e2 = await providerError(provider(1, { timeoutMs: 30 }).p.fetch(meter, daily, new CountingGate()));
     expect(e2.code).toBe("unavailable");
@@ -185,24 +227,51 @@ describe("ConsoApiProvider", () => {
     ["activation date", enedisError(400, "ADAM-ERR0123", "The requested period cannot be anterior to the meter's last activation date")],
     ["history deadline", enedisError(400, "ADAM-DC-0016", "The start date must be greater than the history deadline.")],
     ["no measure found", enedisError(404, "no_data_found", "no measure found for this usage point")],
+    ["v2 404 Pas de mesure trouvée ({code, message})", () =>
+      HttpResponse.json({ status: 404, message: "The Enedis API returned an error", error: { code: "SGT404", message: "Pas de mesure trouvée pour ce point" } }, { status: 404 })],
   ])("end of history (%s) → endOfHistory with no readings", async (_label, response) => {
     sequence(DAILY, [response]);
     const r = await provider().p.fetch(meter, daily, new CountingGate());
     expect(r).toEqual({ readings: [], rejected: [], endOfHistory: true });
   });
 
+  it("403 900908 (API not subscribed on the DataHub) → auth explaining it, not 'token invalid'", async () => {
+    sequence(DAILY, [() =>
+      HttpResponse.json(
+        { status: 403, message: "The Enedis API returned an error", error: { code: "900908", message: "Resource forbidden ", description: "User is NOT authorized to access the Resource. API Subscription validation failed." } },
+        { status: 403 },
+      )]);
+    const e = await providerError(provider().p.fetch(meter, daily, new CountingGate()));
+    expect(e.code).toBe("auth");
+    expect(e.message).toContain("not subscribed for the application on the Enedis DataHub (code 900908)");
+    expect(e.message).toContain("API Subscription validation failed");
+    expect(e.message).not.toContain("create a new one");
+  });
+
+  it("a relayed Enedis {code, message} 403 (not holder) → auth with Enedis' text; 400 ADAM-ERR0002 → bad_request", async () => {
+    sequence(DAILY, [() =>
+      HttpResponse.json({ status: 403, message: "The Enedis API returned an error", error: { code: "SGT403", message: "Le client n'est pas titulaire du point demandé" } }, { status: 403 })]);
+    const e = await providerError(provider().p.fetch(meter, daily, new CountingGate()));
+    expect(e.code).toBe("auth");
+    expect(e.message).toContain("SGT403: Le client n'est pas titulaire du point demandé");
+    sequence(DAILY, [enedisError(400, "ADAM-ERR0002", "La date de fin doit être supérieure à la date de début.")]);
+    const e2 = await providerError(provider().p.fetch(meter, daily, new CountingGate()));
+    expect(e2.code).toBe("bad_request");
+    expect(e2.message).toContain("ADAM-ERR0002: La date de fin doit être supérieure à la date de début.");
+  });
+
   it("a gate throwing budget_exhausted stops before any HTTP", async () => {
-    const s = sequence(DAILY, [() => HttpResponse.json(meterReading([]))]);
+    const s = sequence(DAILY, [() => HttpResponse.json(dailyBody([]))]);
     const e = await providerError(provider().p.fetch(meter, daily, new CountingGate(0)));
     expect(e.code).toBe("budget_exhausted");
     expect(s.hits).toBe(0);
   });
 
   it("refuses a range longer than maxDaysPerCall (or empty) without HTTP", async () => {
-    const s = sequence(CURVE, [() => HttpResponse.json(meterReading([]))]);
+    const s = sequence(CURVE, [() => HttpResponse.json(v2Body([]))]);
     const gate = new CountingGate();
     const { p } = provider();
-    const tooLong = await providerError(p.fetch(meter, { resolution: "load_curve", start: "2023-04-01", end: "2023-04-09" }, gate));
+    const tooLong = await providerError(p.fetch(meter, { resolution: "load_curve", start: "2026-09-01", end: "2026-09-09" }, gate));
     expect(tooLong.code).toBe("bad_request");
     expect(tooLong.message).toContain("at most 7 days");
     const dailyTooLong = await providerError(p.fetch(meter, { resolution: "daily", start: "2023-01-01", end: "2024-01-02" }, gate));
@@ -212,7 +281,7 @@ describe("ConsoApiProvider", () => {
     expect(s.hits).toBe(0);
     expect(gate.count).toBe(0);
     // Exactly 7 days is allowed.
-    await p.fetch(meter, { resolution: "load_curve", start: "2023-04-01", end: "2023-04-08" }, gate);
+    await p.fetch(meter, { resolution: "load_curve", start: "2026-09-01", end: "2026-09-08" }, gate);
     expect(s.hits).toBe(1);
   });
 
@@ -220,7 +289,7 @@ describe("ConsoApiProvider", () => {
     sequence(DAILY, [() => new HttpResponse("{not json", { status: 200, headers: { "Content-Type": "application/json" } })]);
     const e1 = await providerError(provider().p.fetch(meter, daily, new CountingGate()));
     expect(e1.code).toBe("invalid_response");
-    sequence(DAILY, [() => HttpResponse.json({ ...meterReading([]), usage_point_id: "99999999999999" })]);
+    sequence(DAILY, [() => HttpResponse.json({ ...dailyBody([]), idPrm: "99999999999999" })]);
     const e2 = await providerError(provider().p.fetch(meter, daily, new CountingGate()));
     expect(e2.code).toBe("invalid_prm");
     expect(e2.message).toContain("99999999999999");
