@@ -13,7 +13,8 @@
 #      that are missing;
 #   3. `apt-get source --download-only python3.13` → python3.13_3.13.5.orig.tar.xz (the pristine
 #      upstream tarball; Debian's patches are not applied), extracted;
-#   4. ./configure --prefix=$PREFIX && make -j$(nproc) && make install (no --enable-optimizations);
+#   4. ./configure --prefix=$PREFIX --disable-test-modules && make -j$(nproc) && make install
+#      (no --enable-optimizations: too slow; no test suite: not needed, saves install time);
 #   5. a check that ssl, sqlite3, ctypes, zlib, bz2, lzma, venv and ensurepip import, then a marker.
 #
 # PREFIX = ${EB_PYTHON_PREFIX:-${XDG_CACHE_HOME:-$HOME/.cache}/energy-bridge/python-3.13.5}.
@@ -118,7 +119,7 @@ cd "$BUILD/Python-$PY_VERSION"
 rm -rf "$PREFIX"
 T1=$(now)
 log "configure (prefix $PREFIX)"
-./configure --prefix="$PREFIX" --with-ensurepip=install >"$BUILD/configure.log" 2>&1 \
+./configure --prefix="$PREFIX" --with-ensurepip=install --disable-test-modules >"$BUILD/configure.log" 2>&1 \
   || { tail -40 "$BUILD/configure.log" >&2; exit 1; }
 log "make -j$(nproc) (about 2–3 minutes on 2 cores)"
 make -j"$(nproc)" >"$BUILD/make.log" 2>&1 || { tail -60 "$BUILD/make.log" >&2; exit 1; }

@@ -236,16 +236,16 @@ install_one() { # version
   set +e
   (
     set -e
-    log "$v [1/4] creating virtualenv $venv"
+    log "[1/4] creating virtualenv $venv"
     "$PY" -m venv "$venv"
-    log "$v [2/4] fetching HA $v package_constraints.txt"
+    log "[2/4] fetching HA $v package_constraints.txt"
     fetch_constraints "$venv/bin/python" "$v" "$venv/package_constraints.txt" "$venv.wheels"
-    log "$v [3/4] installing $(grep -vc '^#' "$lock") pinned packages from $(basename "$lock") (a minute or two the first time)…"
+    log "[3/4] installing $(grep -vc '^#' "$lock") pinned packages from $(basename "$lock") (a minute or two the first time)…"
     # The lock is complete (pip check below proves it), so no dependency resolution is needed.
     pip_run "$venv/bin/python" -m pip install --quiet --no-input --no-deps --find-links "$venv.wheels" \
       -r "$lock" -c "$venv/package_constraints.txt"
     rm -rf "$venv.wheels"
-    log "$v [4/4] verifying"
+    log "[4/4] verifying"
     "$venv/bin/python" -m pip check
     got="$("$venv/bin/hass" --version)"
     [[ "$got" == "$v" ]] || { echo "hass --version says '$got', expected $v" >&2; exit 1; }
@@ -259,8 +259,17 @@ install_one() { # version
     return 0
   fi
   echo "$want" >"$venv/.energy-bridge-ready"
-  log "$v done in $(( $(now) - t1 )) s: Home Assistant $v ready in $venv"
+  log "done in $(( $(now) - t1 )) s: Home Assistant $v ready in $venv"
 }
 
-for v in "${TODO[@]}"; do install_one "$v"; done
+# The releases install side by side (mostly downloads and unpacking), each log line prefixed.
+PIDS=()
+for v in "${TODO[@]}"; do
+  ( install_one "$v" ) > >(sed -u "s/^/[$v] /") 2>&1 &
+  PIDS+=($!)
+done
+FAILED=0
+for pid in "${PIDS[@]}"; do wait "$pid" || FAILED=1; done
+sleep 0.2 # let the log prefixers flush
+[[ $FAILED -eq 0 ]] || { echo "[setup-ha] an install failed (CI=true)" >&2; exit 1; }
 log "setup finished in $(( $(now) - T0 )) s"
