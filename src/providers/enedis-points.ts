@@ -102,11 +102,16 @@ export class PointSink {
   readonly readings: Reading[] = [];
   readonly rejected: RejectedPoint[] = [];
   private readonly clock: ZoneClock;
-  private readonly resolver: FoldResolver;
+  private resolver: FoldResolver;
   private readonly taken = new Set<number>();
 
   constructor(private readonly opts: PointSinkOptions) {
     this.clock = zoneClock(opts.timezone);
+    this.resolver = new FoldResolver(this.clock);
+  }
+
+  /** Starts another series of the same body: array-order DST resolution restarts (duplicates still rejected). */
+  newSeries(): void {
     this.resolver = new FoldResolver(this.clock);
   }
 

@@ -162,6 +162,7 @@ export function parseEnedisV2(body: unknown, opts: EnedisV2Options): FetchResult
     fields: FIELDS,
   });
   for (const points of series) {
+    sink.newSeries();
     if (opts.resolution === "daily") {
       for (let i = 0; i < points.length; i++) {
         const p = asPoint(points[i], i, source);

@@ -110,11 +110,15 @@ export async function withRetry<T>(attempt: (n: number) => Promise<T>, retry: Re
  * `budget_exhausted` error stops everything. Sends `User-Agent: energy-bridge/<version>` and
  * `Accept: application/json`.
  *
- * @returns `ok` with the parsed body for 2xx; `end_of_history` for a 4xx whose message says the
- *   range precedes the meter activation / history deadline or that no measure exists.
+ * @returns `ok` with the parsed body for 2xx (unless it is a MyElectricalData `{success: false}`
+ *   envelope: `success` decides, not the status); `end_of_history` for a 4xx (or MED failure) whose
+ *   code or message says the range precedes the meter activation / history deadline or that no
+ *   measure exists (ADAM-ERR0123, ADAM-DC-0016, ADAM-ERR0125, no_data_found, "Pas de mesure
+ *   trouvée", MED NO_DATA / DATE_TOO_OLD; see `enedis-errors.ts`).
  * @throws ProviderError `unavailable` (5xx, network error, timeout, after retries),
- *   `quota_exceeded` (429 with Retry-After beyond `maxRetryAfterMs` or absent; `retryAfterMs` set
- *   when known), `auth` (401/403, not retried), `bad_request` (other 4xx, provider's message),
+ *   `quota_exceeded` (429 or MED RATE_LIMIT_EXCEEDED, with Retry-After beyond `maxRetryAfterMs` or
+ *   absent; `retryAfterMs` set when known), `auth` (401/403, MED ACCESS_DENIED, not retried; Enedis
+ *   900908 = API not subscribed on the DataHub, said so), `bad_request` (other 4xx, provider's message),
  *   `invalid_response` (2xx with malformed JSON), `budget_exhausted` (from the gate).
  */
 export async function requestJson(req: JsonRequest, opts: HttpOptions = {}): Promise<JsonOutcome> {
