@@ -71,9 +71,12 @@ async function main(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal} received, stopping`);
-      schedule.stop();
-      service.close();
-      resolve();
+      // Let a running cycle finish (the Supervisor allows ~10 s before SIGKILL), then close.
+      void schedule.stop(8_000).then((finished) => {
+        if (!finished) log.warn("a sync cycle was still running; stopping without waiting for it");
+        service.close();
+        resolve();
+      });
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
