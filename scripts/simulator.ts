@@ -42,7 +42,7 @@ console.log(`client   : ${sim.clientId} / ${sim.clientSecret} (Data Connect dire
 console.log(`shift    : ${sim.shiftMs / (7 * 86_400_000)} weeks`);
 console.log(`served   : ${served.length} half-hours, ${iso(served[0]!.start)} … ${iso(served.at(-1)!.start)} (UTC starts)`);
 if (values["conso-v5"]) {
-  console.log(`try      : curl ${auth} "${sim.baseUrl}/api/daily_consumption?prm=${sim.prm}&start=<YYYY-MM-DD>&end=<YYYY-MM-DD>"`);
+  console.log(`try      : curl ${auth} "${sim.baseUrl}/api/consommation_quotidienne?pointId=${sim.prm}&dateDebut=<YYYY-MM-DD>&dateFin=<YYYY-MM-DD>"`);
 } else {
   console.log(`Conso API: curl ${auth} "${sim.baseUrl}/api/courbe_de_charge_consommation?pointId=${sim.prm}&dateDebut=<YYYY-MM-DD>&dateFin=<YYYY-MM-DD>"`);
 }

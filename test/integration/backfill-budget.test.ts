@@ -52,13 +52,13 @@ describe("backfill within the gateway's daily request budget", () => {
     expect(out.status).toBe("partial");
     expect(out.error).toMatch(/budget/);
     expect(sim.requests).toHaveLength(40);
-    const kinds = paths().map((p) => (p.includes("daily_consumption") ? "daily" : "curve"));
+    const kinds = paths().map((p) => (p.includes("consommation_quotidienne") ? "daily" : "curve"));
     const firstCurve = kinds.indexOf("curve");
     expect(firstCurve).toBeGreaterThan(0);
     expect(kinds.slice(firstCurve).every((k) => k === "curve")).toBe(true);
     // Curve requests go back in time, one week at a time, and never exceed 7 days.
-    const starts = paths().slice(firstCurve).map((p) => new URL(p, "http://x").searchParams.get("start")!);
-    const ends = paths().slice(firstCurve).map((p) => new URL(p, "http://x").searchParams.get("end")!);
+    const starts = paths().slice(firstCurve).map((p) => new URL(p, "http://x").searchParams.get("dateDebut")!);
+    const ends = paths().slice(firstCurve).map((p) => new URL(p, "http://x").searchParams.get("dateFin")!);
     for (let i = 1; i < starts.length; i++) expect(ends[i]! <= starts[i - 1]!).toBe(true);
     for (let i = 0; i < starts.length; i++) expect(Date.parse(ends[i]!) - Date.parse(starts[i]!)).toBeLessThanOrEqual(7 * DAY);
     // Every served day already has its daily total.
