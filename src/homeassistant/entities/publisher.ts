@@ -127,8 +127,10 @@ export class EntityPublisher {
   private readonly states = new Map<string, string>();
   /** Meter availability by topic. */
   private readonly availability = new Map<string, string>();
-  /** Config topics the broker replayed (retained) or echoed on the current connection. */
+  /** Config topics of ours the broker holds now, as seen on the current connection (replay + live). */
   private readonly present = new Set<string>();
+  /** How many configs of ours the broker replayed on this connection (0: it lost its store, or first run). */
+  private replayed = 0;
   /** Unique ids published by this process. */
   private readonly publishedHere = new Set<string>();
   /** Config topics this publisher is emptying itself (removeMeter). */
@@ -219,6 +221,7 @@ export class EntityPublisher {
     if (!this.availability.has(avail)) this.availability.set(avail, ONLINE);
     if (!this.connected) return;
     const gen = this.generation;
+    this.noticeDeletionsWhileAway(cfgs);
     await this.publishConfigs(cfgs, gen);
     await this.send(avail, this.availability.get(avail)!, gen);
   }
@@ -330,7 +333,8 @@ export class EntityPublisher {
       await withTimeout(client.publishAsync(this.echoTopic, nonce, { qos: 1, retain: false }), timeout, "echo");
       await withTimeout(echoed, timeout, "echo").catch(() => this.log.warn("MQTT: the broker did not echo; continuing"));
       if (gen !== this.generation) return;
-      this.noticeDeletionsWhileAway();
+      this.replayed = this.present.size;
+      this.noticeDeletionsWhileAway([...this.configs.values()]);
       this.replaying = false;
       this.log.info(`MQTT: connected to ${describeBroker(this.opts.broker)}`);
       await this.publishAll(gen);
@@ -342,10 +346,13 @@ export class EntityPublisher {
     }
   }
 
-  /** A config we published before, absent from the replay while others of ours are present: deleted in HA meanwhile. */
-  private noticeDeletionsWhileAway(): void {
-    if (this.present.size === 0) return; // nothing of ours retained: broker lost its store (or first publish ever)
-    for (const c of this.configs.values()) {
+  /**
+   * A config published before (by this process, or per `wasPublished`) that the broker no longer
+   * holds while it replayed others of ours: HA emptied it while we were away (user deletion).
+   */
+  private noticeDeletionsWhileAway(cfgs: DiscoveryConfig[]): void {
+    if (this.replayed === 0) return; // nothing of ours retained: the broker lost its store (or first run ever)
+    for (const c of cfgs) {
       if (this.present.has(c.topic) || this.opts.deleted.isDeleted(c.uniqueId)) continue;
       const before = this.publishedHere.has(c.uniqueId) || this.opts.deleted.wasPublished?.(c.uniqueId) === true;
       if (before) this.recordDeletion(c, "while the publisher was away");
@@ -416,6 +423,7 @@ export class EntityPublisher {
     await Promise.all(
       todo.map(async (c) => {
         const ok = await this.send(c.topic, JSON.stringify(c.payload), gen);
+        if (ok) this.present.add(c.topic);
         if (ok && !this.publishedHere.has(c.uniqueId)) {
           this.publishedHere.add(c.uniqueId);
           this.opts.deleted.markPublished?.(c.uniqueId);
