@@ -333,6 +333,12 @@ describeWithMosquitto(
       expect((await state("binary_sensor.energy_bridge_12345678901234_anomaly"))!.state).toBe("on");
       expect(await state("sensor.energy_bridge_98765432109876_production_daily")).toBeNull();
       expect(ha.log()).not.toMatch(/is already used by|conflicting MQTT discovery|Invalid state message/);
+      // Nothing from MQTT, sensors or about our entities at WARNING or above (deprecations included).
+      const complaints = ha
+        .log()
+        .split("\n")
+        .filter((l) => /(WARNING|ERROR|CRITICAL)/.test(l) && /components\.(mqtt|sensor|binary_sensor)|energy_bridge|deprecat/i.test(l));
+      expect(complaints).toEqual([]);
     });
   },
   (title, fn) => describeWithHA(title, fn),
