@@ -26,6 +26,13 @@ import { FoldResolver, naiveDate, parseLocalStamp, ZoneClock } from "./local-tim
  */
 export type StampAt = "end" | "start";
 
+/**
+ * How a sink reads curve stamps: a {@link StampAt}, or `start-instant` — a start stamp that is
+ * the interval's true local start (not the gateway's naive "end minus p"); the two differ only
+ * inside the autumn fold. Parsers try `start` first and fall back to `start-instant`.
+ */
+export type StampReading = StampAt | "start-instant";
+
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 const DECIMAL = /^\s*-?\d+(?:\.\d+)?\s*$/;
@@ -86,7 +93,7 @@ export interface PointSinkOptions {
   now: number;
   /** Quality copied on every reading (v2 `etapeMetier`, v5 `quality`), null when absent. */
   quality: Quality;
-  stamp: StampAt;
+  stamp: StampReading;
   fields: PointFields;
   /** Step (minutes) assumed for a curve point without one; undefined = reject such a point. */
   defaultStepMinutes?: number;
@@ -185,8 +192,12 @@ export class PointSink {
     }
     const stepMs = minutes * MINUTE_MS;
     // Start stamps: add the step back in naive wall time (as the gateway subtracted it), then
-    // resolve the END stamp like every other series.
-    const end = this.resolver.resolve(this.opts.stamp === "start" ? { ...stamp, naiveMs: stamp.naiveMs + stepMs } : stamp);
+    // resolve the END stamp like every other series; `start-instant` resolves the start itself.
+    const resolved =
+      this.opts.stamp === "start-instant"
+        ? this.resolver.resolve(stamp)
+        : this.resolver.resolve(this.opts.stamp === "start" ? { ...stamp, naiveMs: stamp.naiveMs + stepMs } : stamp);
+    const end = resolved === undefined ? undefined : this.opts.stamp === "start-instant" ? resolved + stepMs : resolved;
     if (end === undefined) {
       this.reject(raw, `date ${raw} does not exist in ${this.opts.timezone} (skipped by the DST change)`);
       return;

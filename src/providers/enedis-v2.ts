@@ -33,7 +33,7 @@
 import { z } from "zod";
 import type { Flow, FetchResult, MaxPowerResult, Resolution } from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
-import { PeakSink, PointSink, type StampAt } from "./enedis-points.js";
+import { PeakSink, PointSink, type StampAt, type StampReading } from "./enedis-points.js";
 
 /** zod schema of one `grandeur[]` entry (points are checked by hand, not by zod). */
 const grandeurSchema = z
@@ -151,6 +151,16 @@ function asPoint(p: unknown, i: number, source: string): { v?: unknown; d?: unkn
  *   unit, no series of the requested flow/kind), `bad_request` (unknown zone).
  */
 export function parseEnedisV2(body: unknown, opts: EnedisV2Options): FetchResult {
+  const first = parseWith(body, opts, opts.stamp ?? "end");
+  // A start-stamped curve is read as MyElectricalData makes it (naive "end minus p"); if that
+  // leaves points unplaced (only possible in the autumn fold), the gateway stamped true local
+  // starts instead: read it that way and keep whichever places more points.
+  if (opts.stamp !== "start" || first.rejected.length === 0 || opts.resolution === "daily") return first;
+  const instant = parseWith(body, opts, "start-instant");
+  return instant.rejected.length < first.rejected.length ? instant : first;
+}
+
+function parseWith(body: unknown, opts: EnedisV2Options, stamp: StampReading): FetchResult {
   const source = opts.source ?? "provider";
   const metier = opts.flow === "production" ? "PROD" : "CONS";
   const { body: b, points: series } = selectSeries(body, opts.usagePoint, metier, opts.resolution, source);
@@ -158,7 +168,7 @@ export function parseEnedisV2(body: unknown, opts: EnedisV2Options): FetchResult
     timezone: opts.timezone,
     now: opts.now(),
     quality: b.etapeMetier ?? null,
-    stamp: opts.stamp ?? "end",
+    stamp,
     fields: FIELDS,
   });
   for (const points of series) {

@@ -289,6 +289,21 @@ describe("parseEnedisV2 — MyElectricalData start stamps", () => {
     sameAsConso("2026-03-29", "2026-03-30", "spring", 46);
     sameAsConso("2026-10-25", "2026-10-26", "autumn", 50);
   });
+
+  it("autumn: a gateway stamping true local starts (02:00, 02:30 twice) gives the same readings too", () => {
+    const ends = halfHourEndStamps("2026-10-25", "2026-10-26", "autumn");
+    const conso = ends.map((d, i) => ({ v: String(300 + i), d, p: "PT30M" }));
+    const a = parseEnedisV2(v2Body(conso), opts("load_curve"));
+    // True starts, written in Paris wall time: 00:00 … 02:00 02:30 (CEST) 02:00 02:30 (CET) … 23:30.
+    const starts = a.readings.map((r) => {
+      const local = new Date(r.start + (r.start < utc("2026-10-25T01:00:00Z") ? 2 : 1) * HOUR).toISOString();
+      return `${local.slice(0, 10)} ${local.slice(11, 19)}`;
+    });
+    expect(starts.filter((d) => d === "2026-10-25 02:30:00")).toHaveLength(2);
+    const b = parseEnedisV2(v2Body(conso.map((p, i) => ({ ...p, d: starts[i]! }))), opts("load_curve", { stamp: "start" }));
+    expect(b.rejected).toEqual([]);
+    expect(b.readings).toEqual(a.readings);
+  });
 });
 
 describe("parseEnedisV2MaxPower — points", () => {
