@@ -1,16 +1,82 @@
 import { DateTime } from "luxon";
 import type { LocalDate } from "../domain/types.js";
 
+const DAY_MS = 86_400_000;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MIDNIGHTS = new Map<string, number>();
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
 
-/** UTC instant (ms) of local midnight starting `day` in `zone` (memoised: luxon asks Intl, which is slow). */
+/** A cached `Intl.DateTimeFormat` of `zone` giving numeric wall-clock fields (throws RangeError for an unknown zone). */
+function wallClock(zone: string): Intl.DateTimeFormat {
+  let f = FORMATS.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
+    FORMATS.set(zone, f);
+  }
+  return f;
+}
+
+/** Offset (ms east of UTC) of `zone` at UTC instant `t`: one Intl call, no luxon objects. */
+function offsetMs(zone: string, t: number): number {
+  let y = 0;
+  let mo = 0;
+  let d = 0;
+  let h = 0;
+  let mi = 0;
+  let s = 0;
+  for (const p of wallClock(zone).formatToParts(t)) {
+    switch (p.type) {
+      case "year": y = Number(p.value); break;
+      case "month": mo = Number(p.value); break;
+      case "day": d = Number(p.value); break;
+      case "hour": h = Number(p.value); break;
+      case "minute": mi = Number(p.value); break;
+      case "second": s = Number(p.value); break;
+    }
+  }
+  const whole = t - (((t % 1000) + 1000) % 1000);
+  return Date.UTC(y, mo - 1, d, h, mi, s) - whole;
+}
+
+/**
+ * UTC instant (ms) of local midnight starting `day` in `zone` (memoised). Two Intl lookups for an
+ * ordinary day; a midnight that a DST change skips or repeats (never in Europe/Paris) and any
+ * unusual input are left to luxon.
+ */
 export function dayStart(day: LocalDate, zone: string): number {
   const key = `${zone}|${day}`;
   const cached = MIDNIGHTS.get(key);
   if (cached !== undefined) return cached;
-  const dt = DateTime.fromISO(day, { zone });
-  if (!dt.isValid) throw new Error(`invalid local date "${day}" in ${zone}: ${dt.invalidExplanation}`);
-  const t = dt.startOf("day").toMillis();
+  let t: number | undefined;
+  const m = ISO_DATE.exec(day);
+  if (m) {
+    const naive = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!);
+    // A real calendar date (Date.UTC rolls 30 February over to March).
+    if (new Date(naive).toISOString().slice(0, 10) === day) {
+      try {
+        const guess = offsetMs(zone, naive);
+        const candidate = naive - guess;
+        // Unique local midnight: the guessed offset holds at the candidate and on both sides of it.
+        if (offsetMs(zone, candidate) === guess && offsetMs(zone, candidate - 3 * 3_600_000) === guess) t = candidate;
+      } catch {
+        /* unknown zone: luxon says why below */
+      }
+    }
+  }
+  if (t === undefined) {
+    const dt = DateTime.fromISO(day, { zone });
+    if (!dt.isValid) throw new Error(`invalid local date "${day}" in ${zone}: ${dt.invalidExplanation}`);
+    t = dt.startOf("day").toMillis();
+  }
   if (MIDNIGHTS.size > 50_000) MIDNIGHTS.clear();
   MIDNIGHTS.set(key, t);
   return t;
@@ -23,11 +89,16 @@ export function dayBounds(day: LocalDate, zone: string): { start: number; end: n
 
 /** The local date in `zone` containing the UTC instant `t` (ms). */
 export function localDay(t: number, zone: string): LocalDate {
+  if (Number.isFinite(t)) {
+    try {
+      return new Date(t + offsetMs(zone, t)).toISOString().slice(0, 10);
+    } catch {
+      /* unknown zone or out-of-range instant: luxon's answer below */
+    }
+  }
   return DateTime.fromMillis(t, { zone }).toISODate()!;
 }
 
-const DAY_MS = 86_400_000;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function calendarMs(day: LocalDate): number {
   const m = ISO_DATE.exec(day);

@@ -9,6 +9,23 @@ import type { Db } from "../store/db.js";
 import { clearDirty, dirtyRange, readingsBetween, readingsExtent } from "../store/readings.js";
 import { mirrorRowBefore, replaceMirrorFrom } from "../store/statistic-rows.js";
 
+/** Local days read back from the store at a time: a 3-year backfill never holds all its readings at once. */
+const WINDOW_DAYS = 31;
+
+/**
+ * `rebuildDays` over [fromDay, toDay), reading the store one window of {@link WINDOW_DAYS} days at a
+ * time. Same days as one read of the whole range (each day is rebuilt from the readings inside it).
+ */
+function rebuildWindowed(db: Db, meterId: string, zone: string, fromDay: string, toDay: string): DayEnergy[] {
+  const days: DayEnergy[] = [];
+  for (let a = fromDay; a < toDay; ) {
+    const b = addDays(a, WINDOW_DAYS) < toDay ? addDays(a, WINDOW_DAYS) : toDay;
+    for (const d of rebuildDays(readingsBetween(db, meterId, dayStart(a, zone), dayStart(b, zone)), zone, a, b)) days.push(d);
+    a = b;
+  }
+  return days;
+}
+
 /** Outcome of one statistics pass. */
 export interface StatisticsOutcome {
   /** Rows sent with `recorder/import_statistics`. */
@@ -73,7 +90,7 @@ export async function writeStatistics(
     const older = await fetchStatisticRows(conn, meta, from - 31 * 86_400_000, from);
     baseWh = (older.at(-1)?.sum ?? 0) * 1000;
   }
-  const days = rebuildDays(readingsBetween(db, meter.id, from, to), zone, fromDay, toDay);
+  const days = rebuildWindowed(db, meter.id, zone, fromDay, toDay);
   const desired = runningSums(days, baseWh);
   const actual = await fetchStatisticRows(conn, meta, from, to);
   const plan = planStatistics(desired, actual);

@@ -1,4 +1,5 @@
 import type { LocalDate, Resolution } from "../domain/types.js";
+import { insertMany } from "./bulk.js";
 import type { Db } from "./db.js";
 
 /** What the store knows about one fetched local day. */
@@ -17,12 +18,18 @@ export function recordCoverage(
   days: readonly { day: LocalDate; complete: boolean }[],
   now = Date.now(),
 ): void {
-  const stmt = db.prepare(
-    `INSERT INTO day_coverage (meter_id, resolution, day, complete, fetched_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT(meter_id, resolution, day) DO UPDATE SET complete = excluded.complete, fetched_at = excluded.fetched_at`,
-  );
+  if (days.length === 0) return;
+  const values: unknown[] = [];
+  for (const d of days) values.push(meterId, resolution, d.day, d.complete ? 1 : 0, now);
   db.transaction(() => {
-    for (const d of days) stmt.run(meterId, resolution, d.day, d.complete ? 1 : 0, now);
+    // Multi-row upserts, applied row by row: a day listed twice keeps its last entry, as before.
+    insertMany(
+      db,
+      "INSERT INTO day_coverage (meter_id, resolution, day, complete, fetched_at)",
+      5,
+      values,
+      "ON CONFLICT(meter_id, resolution, day) DO UPDATE SET complete = excluded.complete, fetched_at = excluded.fetched_at",
+    );
   })();
 }
 

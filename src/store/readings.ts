@@ -74,14 +74,29 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
  */
 export function readingsBetween(db: Db, meterId: string, from: number, to: number): Reading[] {
   // Readings last at most a day (25 h), so `start > from − 25 h` bounds the primary-key range scan.
+  // Read in primary-key order (start, duration ascending: no sort in SQLite), then put the rare
+  // readings sharing a start (a day's daily reading and its first half-hour) longest first.
   const rows = db
     .prepare(
       `SELECT start, duration_ms, value, quality FROM readings
-       WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms DESC`,
+       WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
     )
     .raw()
     .all(meterId, from - 25 * HOUR, to, from) as [number, number, number, string | null][];
-  return rows.map(([start, durationMs, value, quality]) => ({ start, durationMs, value, quality }));
+  const out: Reading[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [start, durationMs, value, quality] = rows[i]!;
+    out[i] = { start, durationMs, value, quality };
+  }
+  for (let i = 1; i < out.length; i++) {
+    if (out[i]!.start !== out[i - 1]!.start) continue;
+    let j = i - 1; // out[j..k] share one start, ascending durations: reverse the run
+    let k = i;
+    while (k + 1 < out.length && out[k + 1]!.start === out[j]!.start) k++;
+    for (let x = j, y = k; x < y; x++, y--) [out[x], out[y]] = [out[y]!, out[x]!];
+    i = k;
+  }
+  return out;
 }
 
 /** [first start, last end) of a meter's readings in UTC ms, or null when it has none. */
