@@ -320,6 +320,18 @@ describeWithMosquitto(
       for (const c of m1) expect(configs.has(c.topic), c.topic).toBe(true);
     });
 
+    it("a single entity removed from the registry stays removed too", async () => {
+      const history = m1.find((c) => c.uniqueId.endsWith("_history"))!;
+      await link.connection.sendMessagePromise({ type: "config/entity_registry/remove", entity_id: history.entityId });
+      await waitFor("deletion recorded", async () => store.isDeleted(history.uniqueId), 10_000);
+      await pub.stop();
+      pub = await startPublisher(); // a new connection: nothing is skipped as already sent
+      await sleep(2_000);
+      expect((await ours()).some((e) => e.unique_id === history.uniqueId)).toBe(false);
+      expect(await state(history.entityId)).toBeNull();
+      expect(m1.filter((c) => store.isDeleted(c.uniqueId)).map((c) => c.uniqueId)).toEqual([history.uniqueId]);
+    });
+
     it("an HA restart re-creates nothing twice and keeps the rename; entities come back available", async () => {
       const before = await registrySnapshot();
       const devsBefore = (await devices()).filter((d) => d.identifiers.some(([a, b]) => a === "mqtt" && b.startsWith("energy_bridge_")));
@@ -332,6 +344,7 @@ describeWithMosquitto(
       expect(before.find((e) => e.entity_id === daily)!.name).toBe("House daily");
       expect((await state("binary_sensor.energy_bridge_12345678901234_anomaly"))!.state).toBe("on");
       expect(await state("sensor.energy_bridge_98765432109876_production_daily")).toBeNull();
+      expect(await state("sensor.energy_bridge_12345678901234_history")).toBeNull();
       expect(ha.log()).not.toMatch(/is already used by|conflicting MQTT discovery|Invalid state message/);
       // Nothing from MQTT, sensors or about our entities at WARNING or above (deprecations included).
       const complaints = ha
