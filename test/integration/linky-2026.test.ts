@@ -94,11 +94,27 @@ describeWithHA("Linky on Enedis mesure synchrone v2 (real Home Assistant)", () =
       expect(s!.remaining).toBe(0);
       const sid = service.jobs[0]!.statistic.statisticId;
       const rows = await haRows(service.link.connection, sid);
-      const want = perDay(sim.served(), cutoff);
-      const days = [...want.keys()].sort();
-      // Enedis keeps 36 months + 15 days of daily data: far more than the 730-day retention.
-      expect(DateTime.fromISO(days.at(-1)!).diff(DateTime.fromISO(days[0]!), "days").days).toBeGreaterThan(1080);
-      expect(mismatches(want, whPerParisDay(rows))).toEqual([]);
+      // What Enedis has: daily totals for 36 months + 15 days (1110 days asked), the load curve for
+      // 24 months + 15 days (745); older than the curve, a day with a gap has no daily value.
+      const today = DateTime.fromMillis(clock, { zone: ZONE }).startOf("day");
+      const dailyFrom = today.minus({ days: 1110 }).toISODate()!;
+      const curveFrom = today.minus({ days: 745 }).toISODate()!;
+      const halfHours = new Map<string, number>();
+      for (const p of sim.served()) {
+        const day = DateTime.fromMillis(p.start, { zone: ZONE }).toISODate()!;
+        halfHours.set(day, (halfHours.get(day) ?? 0) + 1);
+      }
+      const complete = (day: string) => {
+        const d = DateTime.fromISO(day, { zone: ZONE });
+        return halfHours.get(day) === d.plus({ days: 1 }).diff(d, "minutes").minutes / 30;
+      };
+      const want = new Map([...perDay(sim.served(), cutoff)].filter(([d]) => d >= dailyFrom && (d >= curveFrom || complete(d))));
+      const got = whPerParisDay(rows);
+      const days = [...got.keys()].sort();
+      // Far more than the 730-day retention reaches Home Assistant.
+      expect(days[0]! <= today.minus({ days: 1105 }).toISODate()!).toBe(true);
+      expect(want.size).toBeGreaterThan(1080);
+      expect(mismatches(want, got)).toEqual([]);
       expect(continuityErrors(rows)).toEqual([]);
       // The store keeps only the retention window of raw readings…
       const extent = readingsExtent(service.db, sim.prm)!;
