@@ -82,7 +82,7 @@ describeWithHA("Linky statistics in a real Home Assistant", () => {
     const sid = service.jobs[0]!.statistic.statisticId;
     const before = await haRows(service.link.connection, sid);
     const [again] = await service.runCycle();
-    expect(again!.requests).toBeLessThanOrEqual(2); // only the 7-day recheck: history is known complete
+    expect(again!.requests).toBeLessThanOrEqual(3); // only the 7-day recheck (daily, curve) and max power: history is known complete
     expect(again!.rowsSent).toBe(0);
     expect(again!.adjustments).toBe(0);
     // A second install with a fresh store re-imports everything: HA already holds it, nothing is sent.
@@ -148,7 +148,7 @@ describeWithHA("Linky statistics in a real Home Assistant", () => {
     clock += DAY; // one more day is published by the simulator
     const [s] = await service.runCycle();
     expect(s!.status).toBe("ok");
-    expect(s!.requests).toBe(2);
+    expect(s!.requests).toBe(3); // daily total, max power, load curve
     expect(s!.rowsSent).toBeGreaterThanOrEqual(23);
     expect(s!.rowsSent).toBeLessThanOrEqual(48);
     expect(continuityErrors(await haRows(service.link.connection, service.jobs[0]!.statistic.statisticId))).toEqual([]);
