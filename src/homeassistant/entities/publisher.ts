@@ -28,8 +28,11 @@
  *   it is logged once per distinct message and kept in {@link EntityPublisher.lastError}.
  */
 import { randomBytes } from "node:crypto";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import mqtt, { type MqttClient } from "mqtt";
 import { describeBroker, type BrokerSettings } from "./broker.js";
+import { brokerErrorMessage, clientOptions, withTimeout, type ConnectionTimings } from "./client.js";
+
+export { brokerErrorMessage } from "./client.js";
 import {
   bridgeConfigs,
   bridgeStateTopic,
@@ -65,8 +68,8 @@ export interface PublisherLog {
   warn(msg: string): void;
 }
 
-/** Options of {@link EntityPublisher}. */
-export interface EntityPublisherOptions {
+/** Options of {@link EntityPublisher} (timings: keepaliveSeconds 30, reconnectPeriodMs 5000, connectTimeoutMs 10000). */
+export interface EntityPublisherOptions extends ConnectionTimings {
   broker: BrokerSettings;
   discovery: DiscoveryOptions;
   deleted: DeletedEntities;
@@ -77,12 +80,6 @@ export interface EntityPublisherOptions {
   log?: PublisherLog;
   /** Called after a deletion in HA was recorded. */
   onDeleted?: (uniqueId: string, entityId: string) => void;
-  /** MQTT keepalive, s (the broker fires the Will ~1.5 × this after a silent death). Default 30. */
-  keepaliveSeconds?: number;
-  /** Delay between reconnect attempts, ms. Default 5000. */
-  reconnectPeriodMs?: number;
-  /** One connect attempt, ms. Default 10000. */
-  connectTimeoutMs?: number;
   /** Longest wait for one PUBACK before giving up on that publish (it stays queued), ms. Default 10000. */
   publishTimeoutMs?: number;
   /** Wait after HA's birth before re-publishing, ms. Default 1000. */
@@ -91,26 +88,6 @@ export interface EntityPublisherOptions {
 
 const noop = () => undefined;
 const NO_LOG: PublisherLog = { debug: noop, info: noop, warn: noop };
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, rej) => {
-    timer = setTimeout(() => rej(new Error(`${what}: no answer from the broker within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-/** A readable sentence for an MQTT.js / socket error. */
-export function brokerErrorMessage(err: unknown, broker: BrokerSettings): string {
-  const e = err as { code?: unknown; message?: string };
-  const where = describeBroker(broker);
-  if (e?.code === "ECONNREFUSED") return `cannot reach the MQTT broker at ${where}: connection refused`;
-  if (e?.code === "ENOTFOUND" || e?.code === "EAI_AGAIN") return `cannot resolve the MQTT broker's host in ${where}`;
-  if (e?.code === 4 || e?.code === 5 || e?.code === 134 || e?.code === 135) {
-    return `the MQTT broker at ${where} refused the credentials (${e.message ?? "not authorized"})`;
-  }
-  return `MQTT broker ${where}: ${e?.message ?? String(err)}`;
-}
 
 /** Publishes and maintains the add-on's MQTT discovery entities (see the module docstring). */
 export class EntityPublisher {
@@ -174,19 +151,7 @@ export class EntityPublisher {
     if (this.client) throw new Error("EntityPublisher.start() called twice");
     this.stopped = false;
     const b = this.opts.broker;
-    const options: IClientOptions = {
-      clientId: this.clientId,
-      clean: true,
-      protocolVersion: b.protocolVersion,
-      keepalive: this.opts.keepaliveSeconds ?? 30,
-      reconnectPeriod: this.opts.reconnectPeriodMs ?? 5_000,
-      connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
-      reconnectOnConnackError: true,
-      resubscribe: false,
-      will: { topic: bridgeStateTopic(this.opts.discovery), payload: Buffer.from(OFFLINE), qos: 1, retain: true },
-    };
-    if (b.username !== undefined) options.username = b.username;
-    if (b.password !== undefined) options.password = b.password;
+    const options = clientOptions(b, this.clientId, bridgeStateTopic(this.opts.discovery), this.opts);
     this.firstSync = new Promise((res) => (this.resolveFirstSync = res));
     const client = mqtt.connect(b.url, options);
     this.client = client;
@@ -202,7 +167,7 @@ export class EntityPublisher {
     const wait = waitMs ?? this.opts.connectTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const ok = await Promise.race([
-      this.firstSync.then(() => true),
+      this.firstSync.then(() => this.connected),
       new Promise<boolean>((res) => (timer = setTimeout(() => res(false), wait))),
     ]);
     clearTimeout(timer);
