@@ -43,6 +43,10 @@ class MemoryDeleted implements DeletedEntities {
   markPublished(id: string) {
     this.published.add(id);
   }
+  forget(id: string) {
+    this.deleted.delete(id);
+    this.published.delete(id);
+  }
 }
 
 const M1: MeterDescriptor = { id: "12345678901234", name: "Linky 12345678901234" };
@@ -403,6 +407,42 @@ describeWithMosquitto("EntityPublisher against Mosquitto alone", () => {
     const after = await retained(broker.url, "#");
     expect(after.get(bridgeStateTopic())).toBe("offline");
     expect(after.has(meterConfigs(M1, M1_FEATURES, OPTS)[2]!.topic)).toBe(true);
+  });
+
+  it("removeMeter empties the meter's topics without counting it as a user deletion; a meter added back is published again", async () => {
+    const store = new MemoryDeleted();
+    const deletions: string[] = [];
+    const p = newPublisher(broker.url, store, { onDeleted: (id) => deletions.push(id) });
+    expect(await p.start()).toBe(true);
+    const other: MeterDescriptor = { id: "11111111111111", name: "Linky 11111111111111" };
+    await p.declareMeter(other);
+    await p.publishMeterStates({ ...m1States(), meter: other, maxPower: null });
+    const cfgs = meterConfigs(other, {}, OPTS);
+    await waitFor("configs retained", async () => {
+      const r = await retained(broker.url, "#", 300);
+      return cfgs.every((c) => r.has(c.topic)) && r.has(cfgs[0]!.stateTopic);
+    }, 5_000);
+    await p.removeMeter(other.id);
+    await waitFor("topics emptied", async () => {
+      const r = await retained(broker.url, "#", 300);
+      return ![...r.keys()].some((t) => t.includes("11111111111111"));
+    }, 5_000);
+    await sleep(300);
+    expect(deletions).toEqual([]);
+    expect(cfgs.some((c) => store.isDeleted(c.uniqueId))).toBe(false);
+    await p.declareMeter(other);
+    await waitFor("published again", async () => {
+      const r = await retained(broker.url, configTopicFilter(), 300);
+      return cfgs.every((c) => r.has(c.topic));
+    }, 5_000);
+    await p.stop();
+    // A new process (its store remembers what was published) keeps it too.
+    const p2 = newPublisher(broker.url, store, { onDeleted: (id) => deletions.push(id) });
+    expect(await p2.start()).toBe(true);
+    await p2.declareMeter(other);
+    expect(deletions).toEqual([]);
+    await p2.removeMeter(other.id);
+    await p2.stop();
   });
 
   it("re-publishes everything after a broker restart that lost its retained store", async () => {

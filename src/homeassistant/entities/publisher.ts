@@ -59,6 +59,11 @@ export interface DeletedEntities {
   wasPublished?(uniqueId: string): boolean;
   /** Optional: records a published config (called once per unique id and process). */
   markPublished?(uniqueId: string): void;
+  /**
+   * Optional: drops both marks of an entity the add-on removed itself ({@link EntityPublisher.removeMeter}),
+   * so a meter added back later is published afresh instead of being taken for a user deletion.
+   */
+  forget?(uniqueId: string): void;
 }
 
 /** A minimal logger (pino's fits). */
@@ -112,6 +117,8 @@ export class EntityPublisher {
   private readonly publishedHere = new Set<string>();
   /** Config topics this publisher is emptying itself (removeMeter). */
   private readonly selfCleared = new Set<string>();
+  /** Retained topics of removed meters still to be emptied. */
+  private readonly toEmpty = new Set<string>();
   /** Last payload sent per topic on the current connection (skip identical re-sends). */
   private readonly sent = new Map<string, string>();
   private generation = 0;
@@ -181,8 +188,14 @@ export class EntityPublisher {
    */
   async declareMeter(meter: MeterDescriptor, features: MeterFeatures = {}): Promise<void> {
     const cfgs = meterConfigs(meter, features, this.opts.discovery);
-    for (const c of cfgs) this.configs.set(c.topic, c);
+    for (const c of cfgs) {
+      this.configs.set(c.topic, c);
+      this.toEmpty.delete(c.topic);
+      this.toEmpty.delete(c.stateTopic);
+      if (c.attributesTopic) this.toEmpty.delete(c.attributesTopic);
+    }
     const avail = meterAvailabilityTopic(meter.id, this.opts.discovery);
+    this.toEmpty.delete(avail);
     if (!this.availability.has(avail)) this.availability.set(avail, ONLINE);
     if (!this.connected) return;
     const gen = this.generation;
@@ -213,26 +226,36 @@ export class EntityPublisher {
 
   /**
    * Removes a meter the user took out of the add-on: empties its retained configs (HA removes the
-   * entities and the device), states and availability. Not for disconnects or shutdown.
+   * entities and the device), states and availability — now, or on the next connect — and
+   * `forget`s its unique ids in the store. Not for disconnects or shutdown.
    */
   async removeMeter(meterId: string): Promise<void> {
     const mine = [...this.configs.values()].filter((c) => c.meterId === meterId);
     const topics = new Set<string>();
     for (const c of mine) {
       this.configs.delete(c.topic);
+      this.publishedHere.delete(c.uniqueId);
+      this.opts.deleted.forget?.(c.uniqueId);
       topics.add(c.stateTopic);
       if (c.attributesTopic) topics.add(c.attributesTopic);
     }
     const avail = meterAvailabilityTopic(meterId, this.opts.discovery);
     this.availability.delete(avail);
     for (const t of topics) this.states.delete(t);
-    if (!this.client?.connected) return;
-    const gen = this.generation;
-    for (const c of mine) if (!this.opts.deleted.isDeleted(c.uniqueId)) this.selfCleared.add(c.topic);
-    await Promise.all([
-      ...mine.filter((c) => this.selfCleared.has(c.topic)).map((c) => this.send(c.topic, "", gen, true)),
-      ...[...topics, avail].map((t) => this.send(t, "", gen, true)),
-    ]);
+    for (const c of mine) this.toEmpty.add(c.topic);
+    for (const t of [...topics, avail]) this.toEmpty.add(t);
+    if (this.connected) await this.emptyRemoved(this.generation);
+  }
+
+  /** Empties the retained topics of removed meters (now, or on the next connect). */
+  private async emptyRemoved(gen: number): Promise<void> {
+    const todo = [...this.toEmpty];
+    for (const t of todo) if (!this.configs.has(t) && t.endsWith("/config")) this.selfCleared.add(t);
+    await Promise.all(
+      todo.map(async (t) => {
+        if (await this.send(t, "", gen, true)) this.toEmpty.delete(t);
+      }),
+    );
   }
 
   /** Publishes `offline` on the bridge topic and disconnects. Configs stay. */
@@ -377,6 +400,7 @@ export class EntityPublisher {
       await this.publishConfigs(live, gen);
     } else {
       await this.send(bridgeStateTopic(this.opts.discovery), ONLINE, gen);
+      await this.emptyRemoved(gen);
       await this.publishConfigs(live, gen);
       await avail();
       await states();
