@@ -47,10 +47,27 @@ function offsetMs(zone: string, t: number): number {
   return Date.UTC(y, mo - 1, d, h, mi, s) - whole;
 }
 
+const LAST_OFFSET = new Map<string, number>();
+const THREE_HOURS = 3 * 3_600_000;
+
+/**
+ * `naive` (the day's midnight as if UTC) minus `offset` when that offset holds from 3 h before to
+ * 3 h after that instant: then the local midnight exists, is unique, and is that instant. Undefined
+ * when a DST change is near (the caller asks luxon, whose choice in a repeated midnight is kept).
+ */
+function plainMidnight(zone: string, naive: number, offset: number | undefined): number | undefined {
+  if (offset === undefined) return undefined;
+  const t = naive - offset;
+  if (offsetMs(zone, t - THREE_HOURS) !== offset || offsetMs(zone, t + THREE_HOURS) !== offset) return undefined;
+  LAST_OFFSET.set(zone, offset);
+  return t;
+}
+
 /**
  * UTC instant (ms) of local midnight starting `day` in `zone` (memoised). Two Intl lookups for an
- * ordinary day; a midnight that a DST change skips or repeats (never in Europe/Paris) and any
- * unusual input are left to luxon.
+ * ordinary day (the offset is checked 3 h either side of the midnight); a day whose midnight is
+ * within 3 h of a DST change (the two change days a year in Europe/Paris; midnights a change skips
+ * or repeats elsewhere), and any unusual input, are left to luxon, so its answers are kept.
  */
 export function dayStart(day: LocalDate, zone: string): number {
   const key = `${zone}|${day}`;
@@ -63,10 +80,7 @@ export function dayStart(day: LocalDate, zone: string): number {
     // A real calendar date (Date.UTC rolls 30 February over to March).
     if (new Date(naive).toISOString().slice(0, 10) === day) {
       try {
-        const guess = offsetMs(zone, naive);
-        const candidate = naive - guess;
-        // Unique local midnight: the guessed offset holds at the candidate and on both sides of it.
-        if (offsetMs(zone, candidate) === guess && offsetMs(zone, candidate - 3 * 3_600_000) === guess) t = candidate;
+        t = plainMidnight(zone, naive, LAST_OFFSET.get(zone)) ?? plainMidnight(zone, naive, offsetMs(zone, naive));
       } catch {
         /* unknown zone: luxon says why below */
       }

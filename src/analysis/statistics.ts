@@ -56,9 +56,6 @@ const EPS_KWH = 1e-6;
  * Pure; no I/O.
  */
 export function planStatistics(desired: readonly HourSum[], actual: readonly HaRow[]): StatisticsPlan {
-  const want = new Map(desired.map((r) => [r.start, r]));
-  const have = new Map(actual.map((r) => [r.start, r]));
-  const starts = mergeSorted(desired.map((r) => r.start), actual.map((r) => r.start));
   const imports: StatisticRow[] = [];
   const adjustments: StatisticsPlan["adjustments"] = [];
   let flattened = 0;
@@ -66,31 +63,53 @@ export function planStatistics(desired: readonly HourSum[], actual: readonly HaR
   // Hours HA has before our first row are flattened at the sum our series starts from.
   const first = desired[0];
   let runningSumKwh: number | null = first ? (first.sumWh - first.stateWh) / 1000 : null;
-  for (const start of starts) {
-    const w = want.get(start);
-    const h = have.get(start);
+  /** One hour of the union of both series, in time order: what we want there and what HA has. */
+  const visit = (start: number, w: HourSum | undefined, h: HaRow | undefined): void => {
     if (!w) {
       // HA has an hour our data lost: keep it, flat, at the running sum so far.
       if (h && runningSumKwh !== null && (Math.abs(h.state) > EPS_KWH || Math.abs(h.sum + applied - runningSumKwh) > EPS_KWH)) {
         imports.push({ start, state: 0, sum: runningSumKwh });
         flattened++;
       }
-      continue;
+      return;
     }
     const state = w.stateWh / 1000;
     const sum = w.sumWh / 1000;
     runningSumKwh = sum;
     if (!h || Math.abs(h.state - state) > EPS_KWH) {
       imports.push({ start, state, sum });
-      continue;
+      return;
     }
     const delta = sum - h.sum;
     if (Math.abs(delta - applied) > EPS_KWH) {
       adjustments.push({ start, adjustmentKwh: delta - applied });
       applied = delta;
     }
+  };
+  if (strictlyAscending(desired) && strictlyAscending(actual)) {
+    // The usual case (rows from runningSums and from HA are in time order, one per hour): merge.
+    let i = 0;
+    let j = 0;
+    while (i < desired.length || j < actual.length) {
+      const w = desired[i];
+      const h = actual[j];
+      const start = !h || (w && w.start <= h.start) ? w!.start : h.start;
+      const wHere = w && w.start === start ? desired[i++] : undefined;
+      const hHere = h && h.start === start ? actual[j++] : undefined;
+      visit(start, wHere, hHere);
+    }
+  } else {
+    const want = new Map(desired.map((r) => [r.start, r]));
+    const have = new Map(actual.map((r) => [r.start, r]));
+    for (const start of mergeSorted(desired.map((r) => r.start), actual.map((r) => r.start))) visit(start, want.get(start), have.get(start));
   }
   return { imports, adjustments, flattened };
+}
+
+/** True when the rows' starts are strictly increasing (sorted, no hour twice). */
+function strictlyAscending(rows: readonly { start: number }[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (!(rows[i - 1]!.start < rows[i]!.start)) return false;
+  return true;
 }
 
 /** Union of two ascending arrays of numbers, ascending, without duplicates (sorts if not sorted). */

@@ -101,10 +101,18 @@ export function readingsBetween(db: Db, meterId: string, from: number, to: numbe
 
 /** [first start, last end) of a meter's readings in UTC ms, or null when it has none. */
 export function readingsExtent(db: Db, meterId: string): { first: number; last: number } | null {
-  const row = db
-    .prepare(`SELECT MIN(start) AS first, MAX(start + duration_ms) AS last FROM readings WHERE meter_id = ?`)
-    .get(meterId) as { first: number | null; last: number | null };
-  return row.first === null || row.last === null ? null : { first: row.first, last: row.last };
+  // MIN/MAX(start) are primary-key lookups; the last end is among readings starting within a day
+  // (25 h) of the last start, so only those are scanned (not the whole history).
+  const ends = db
+    .prepare(`SELECT MIN(start) AS first, MAX(start) AS lastStart FROM readings WHERE meter_id = ?`)
+    .get(meterId) as { first: number | null; lastStart: number | null };
+  if (ends.first === null || ends.lastStart === null) return null;
+  const last = (
+    db
+      .prepare(`SELECT MAX(start + duration_ms) AS last FROM readings WHERE meter_id = ? AND start > ?`)
+      .get(meterId, ends.lastStart - 25 * HOUR) as { last: number }
+  ).last;
+  return { first: ends.first, last };
 }
 
 /**

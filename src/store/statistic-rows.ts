@@ -44,7 +44,20 @@ export function replaceMirrorFrom(db: Db, statisticId: string, from: number, row
       db,
       "INSERT INTO statistic_rows (statistic_id, start, state_wh, sum_wh)",
       4,
-      rows.flatMap((r) => [statisticId, r.start, r.stateWh, r.sumWh]),
+      flatRows(statisticId, rows),
     );
   })();
+}
+
+/** `[id, start, state, sum, id, start, …]` for insertMany, without a temporary array per row. */
+function flatRows(statisticId: string, rows: readonly MirrorRow[]): unknown[] {
+  const out: unknown[] = new Array(rows.length * 4);
+  for (let i = 0, k = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    out[k++] = statisticId;
+    out[k++] = r.start;
+    out[k++] = r.stateWh;
+    out[k++] = r.sumWh;
+  }
+  return out;
 }

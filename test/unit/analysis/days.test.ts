@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DateTime } from "luxon";
 import { addDays, dayBounds, dayStart, daysBetween, localDay, today } from "../../../src/analysis/days.js";
 
 const HOUR = 3_600_000;
@@ -129,5 +130,26 @@ describe("localDay / today", () => {
   it("today is the local date at the given instant", () => {
     expect(today("Europe/Paris", utc("2026-12-31T23:30:00Z"))).toBe("2027-01-01");
     expect(today("UTC", utc("2026-12-31T23:30:00Z"))).toBe("2026-12-31");
+  });
+});
+
+describe("dayStart / localDay agree with luxon", () => {
+  // The fast path (one cached Intl formatter) must give luxon's answer everywhere, including zones
+  // whose DST change skips or repeats midnight (São Paulo until 2019, Havana, Beirut) and half-hour offsets.
+  const zones = ["Europe/Paris", "America/New_York", "America/Sao_Paulo", "America/Havana", "Asia/Beirut", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"];
+  it.each(zones)("%s, every day of 2017–2019 and 2026", (zone) => {
+    for (const first of ["2017-01-01", "2026-01-01"]) {
+      let day = first;
+      for (let i = 0; i < (first === "2017-01-01" ? 3 * 365 : 365); i++, day = addDays(day, 1)) {
+        const expected = DateTime.fromISO(day, { zone }).startOf("day").toMillis();
+        expect(dayStart(day, zone), `${zone} ${day}`).toBe(expected);
+        expect(localDay(expected, zone)).toBe(day);
+        expect(localDay(expected + 13 * HOUR, zone)).toBe(DateTime.fromMillis(expected + 13 * HOUR, { zone }).toISODate());
+      }
+    }
+  });
+
+  it("an unknown zone is still an error", () => {
+    expect(() => dayStart("2026-01-15", "Mars/Olympus")).toThrow(/invalid local date/);
   });
 });

@@ -40,6 +40,24 @@ describe("coverage", () => {
   });
 });
 
+describe("coverage in bulk", () => {
+  it("a day listed twice in one call keeps its last entry; a year of days in one call", () => {
+    recordCoverage(db, METER.id, "daily", [
+      { day: "2026-03-29", complete: false },
+      { day: "2026-03-29", complete: true },
+    ], 100);
+    expect(coverageBetween(db, METER.id, "daily", "2026-03-29", "2026-03-30").get("2026-03-29")?.complete).toBe(true);
+    const days = Array.from({ length: 365 }, (_, i) => ({ day: new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10), complete: i % 2 === 0 }));
+    recordCoverage(db, METER.id, "load_curve", days, 200);
+    const got = coverageBetween(db, METER.id, "load_curve", "2025-01-01", "2026-01-01");
+    expect(got.size).toBe(365);
+    expect(got.get("2025-01-02")).toEqual({ day: "2025-01-02", complete: false, fetchedAt: 200 });
+    expect(got.get("2025-12-31")?.complete).toBe(true);
+    recordCoverage(db, METER.id, "load_curve", [], 300); // nothing to record
+    expect(coverageBetween(db, METER.id, "load_curve", "2025-01-01", "2026-01-01").size).toBe(365);
+  });
+});
+
 describe("sync state", () => {
   it("defaults to pending, for a known meter and for an unknown one", () => {
     const pending = { status: "pending", lastError: null, lastAttemptAt: null, lastSuccessAt: null, historyStart: {} };

@@ -110,6 +110,19 @@ describe("reading queries and maintenance", () => {
     expect(readingsExtent(db, "other")).toBeNull();
   });
 
+  it("readings sharing a start come longest first (a day's daily reading before its first half-hour); the extent ends with the longest last reading", () => {
+    const day1 = utc("2026-01-14T23:00:00Z");
+    const daily1: Reading = { start: day1, durationMs: 24 * HOUR, value: 9000, quality: null };
+    const daily2: Reading = { start: day1 + 24 * HOUR, durationMs: 24 * HOUR, value: 8000, quality: null };
+    const halves = [0, 1, 2].map((i) => ({ start: day1 + i * HALF, durationMs: HALF, value: i, quality: null }));
+    const hour: Reading = { start: day1, durationMs: HOUR, value: 5, quality: null };
+    const lastHalf: Reading = { start: day1 + 24 * HOUR + 2 * HOUR, durationMs: HALF, value: 1, quality: null };
+    upsertReadings(db, METER.id, [...halves, lastHalf, daily2, hour, daily1]);
+    expect(readingsBetween(db, METER.id, 0, Number.MAX_SAFE_INTEGER)).toEqual([daily1, hour, halves[0], halves[1], halves[2], daily2, lastHalf]);
+    // The daily reading of the second day ends after its later half-hour.
+    expect(readingsExtent(db, METER.id)).toEqual({ first: day1, last: daily2.start + 24 * HOUR });
+  });
+
   it("deleteReadings removes readings starting in [from, to) and marks their hours dirty", () => {
     const rs = [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T10:30:00Z", 2), hh("2026-01-15T12:30:00Z", 3), hh("2026-01-15T14:00:00Z", 4)];
     upsertReadings(db, METER.id, rs);
