@@ -25,26 +25,18 @@ function wallClock(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Offset (ms east of UTC) of `zone` at UTC instant `t`: one Intl call, no luxon objects. */
+const WALL = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
+
+/**
+ * Offset (ms east of UTC) of `zone` at UTC instant `t`: one `Intl.DateTimeFormat#format` call (a
+ * third of the cost of `formatToParts`, which luxon uses), no luxon objects.
+ * @throws Error when the text is not en-US `M/D/YYYY, HH:MM:SS` (callers then ask luxon).
+ */
 function offsetMs(zone: string, t: number): number {
-  let y = 0;
-  let mo = 0;
-  let d = 0;
-  let h = 0;
-  let mi = 0;
-  let s = 0;
-  for (const p of wallClock(zone).formatToParts(t)) {
-    switch (p.type) {
-      case "year": y = Number(p.value); break;
-      case "month": mo = Number(p.value); break;
-      case "day": d = Number(p.value); break;
-      case "hour": h = Number(p.value); break;
-      case "minute": mi = Number(p.value); break;
-      case "second": s = Number(p.value); break;
-    }
-  }
+  const m = WALL.exec(wallClock(zone).format(t));
+  if (!m) throw new Error(`unexpected wall-clock text for ${zone}`);
   const whole = t - (((t % 1000) + 1000) % 1000);
-  return Date.UTC(y, mo - 1, d, h, mi, s) - whole;
+  return Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!, +m[4]!, +m[5]!, +m[6]!) - whole;
 }
 
 const LAST_OFFSET = new Map<string, number>();
