@@ -17,8 +17,24 @@ export function runningSums(days: readonly DayEnergy[], previousSumWh: number): 
   const rows: HourSum[] = [];
   let sum = previousSumWh;
   for (const d of days) {
-    const hours = [...d.hours.entries()].sort((a, b) => a[0] - b[0]);
-    for (const [start, wh] of hours) {
+    // Hours are usually inserted in time order already: sort only a day whose map is not.
+    let ordered = true;
+    let prev = -Infinity;
+    for (const h of d.hours.keys()) {
+      if (h < prev) {
+        ordered = false;
+        break;
+      }
+      prev = h;
+    }
+    if (ordered) {
+      for (const [start, wh] of d.hours) {
+        sum += wh;
+        rows.push({ start, stateWh: wh, sumWh: sum });
+      }
+      continue;
+    }
+    for (const [start, wh] of [...d.hours.entries()].sort((a, b) => a[0] - b[0])) {
       sum += wh;
       rows.push({ start, stateWh: wh, sumWh: sum });
     }
