@@ -13,11 +13,10 @@ import { startProviderSimulator } from "../test/helpers/provider-simulator.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../test/helpers/dataset.js";
 import { testSettings } from "../test/helpers/service-fixture.js";
 import { createLogger } from "../src/log.js";
-import { createService } from "../src/service.js";
+import { startApp } from "../src/main.js";
 import { addGridConsumption, energyIssuesFor } from "../src/homeassistant/energy-prefs.js";
 import { entityIds } from "../src/homeassistant/entities.js";
 import { formatSummary } from "../src/jobs/sync-meter.js";
-import { startSchedule } from "../src/jobs/scheduler.js";
 
 const say = (msg: string) => console.log(`\x1b[1m[demo]\x1b[0m ${msg}`);
 
@@ -53,31 +52,28 @@ const settings = testSettings(ha, sim, {
 });
 const dataDir = settings.dataDir;
 const log = createLogger("info");
-const service = await createService(settings, { log });
-const job = service.jobs[0]!;
+// The real composition root, modules started: first start → backfill through the daily schedule's runner.
+const app = await startApp(settings, { log });
+const job = app.energy.jobs[0]!;
 
 say("importing: daily totals for the whole history first, then the load curve newest-first…");
 const t0 = Date.now();
-const [summary] = await service.runCycle();
-say(`${formatSummary(summary!)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-await addGridConsumption(service.link.connection, service.link.haVersion, job.statistic.statisticId);
-const issues = await energyIssuesFor(service.link.connection, job.statistic.statisticId);
+// The first start runs the backfill on the schedule's runner; wait for that cycle to finish.
+await new Promise<void>((resolve) => {
+  const off = app.events.on("meter_synced", (e) => {
+    if (e.meterId === job.meter.id) {
+      off();
+      resolve();
+    }
+  });
+});
+for (const s of app.energy.lastSummaries()) say(`${formatSummary(s)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+await addGridConsumption(app.ha.connection, app.ha.haVersion, job.statistic.statisticId);
+const issues = await energyIssuesFor(app.ha.connection, job.statistic.statisticId);
 say(issues.length === 0 ? "Energy dashboard: statistic added as grid consumption, energy/validate reports no issue" : `energy/validate issues: ${JSON.stringify(issues)}`);
 
 const ids = entityIds(sim.prm);
-const schedule = startSchedule({
-  db: service.db,
-  window: job.provider.capabilities.scheduleWindow,
-  timezone: job.provider.capabilities.timezone,
-  runNow: false,
-  log,
-  cycle: async () => {
-    const summaries = await service.runCycle();
-    for (const s of summaries) say(formatSummary(s));
-    return summaries.some((s) => s.status === "error" || !s.upToDate);
-  },
-});
-
+const nextRun = app.scheduler.nextRuns()[0] ?? null;
 console.log(`
 \x1b[1m================ Energy Bridge demo is running ================\x1b[0m
   Home Assistant   ${ha.url}
@@ -86,7 +82,7 @@ console.log(`
   Statistic        ${job.statistic.statisticId}   (Developer tools → Statistics)
   Entities         ${ids.daily}, ${ids.anomaly}, ${ids.lastSync}
   Events           energy_bridge_anomaly (Developer tools → Events → listen)
-  Next daily sync  ${new Date(schedule.nextRun() ?? 0).toISOString()}
+  Next daily sync  ${nextRun ? new Date(nextRun).toISOString() : "—"}
   Press Ctrl-C to stop (Home Assistant and its temporary data are removed).
 \x1b[1m===============================================================\x1b[0m
 `);
@@ -96,8 +92,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   say("stopping…");
-  schedule.stop();
-  service.close();
+  await app.stop();
   await sim.close();
   await ha.stop();
   rmSync(dataDir, { recursive: true, force: true });

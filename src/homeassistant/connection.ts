@@ -6,7 +6,9 @@
  * ← `{"type":"auth_required","ha_version":"…"}`, → `{"type":"auth","access_token":"…"}` within 10 s,
  * ← `{"type":"auth_ok","ha_version":"…"}` or `{"type":"auth_invalid","message":"…"}` followed by a close.
  *
- * Our `createSocket` mirrors the library's own `lib/socket.ts`: it resolves only on `auth_ok`, sets
+ * Our `createSocket` stands in for the library's own `lib/socket.ts` only because that one needs a
+ * global `WebSocket` (absent in Node 20), has no per-attempt timeout (a half-open TCP connect
+ * would hang the first start) and leaves no error listener after auth; it mirrors it otherwise: it resolves only on `auth_ok`, sets
  * `socket.haVersion` (required by `subscribeEntities` → `atLeastHaVersion`), sends
  * `supported_features` (id 1, message coalescing) on HA ≥ 2022.9 exactly like the library
  * (whose `Connection` starts its ids at 2 and accepts arrays of messages), removes its handshake
@@ -50,6 +52,11 @@ export interface ConnectOptions {
    * reconnecting for good.
    */
   onReconnectError?: (error: HomeAssistantConnectionError) => void;
+  /**
+   * Fired for a socket error after `auth_ok` (a protocol error, a reset): logged by the caller,
+   * never thrown — the library notices the close and reconnects. Without it errors are swallowed.
+   */
+  onProtocolError?: (error: Error) => void;
   /** Time allowed for TCP/WS open plus the auth phase of one attempt, in ms. Default 15000. */
   attemptTimeoutMs?: number;
   /**
@@ -107,7 +114,7 @@ interface AttemptFailure {
  * One connect + auth attempt on a `ws` socket. Resolves with the socket (as `HaWebSocket`, with
  * `haVersion` set) on `auth_ok`; rejects with an {@link AttemptFailure}.
  */
-function attempt(wsUrl: string, token: string, timeoutMs: number): Promise<HaWebSocket> {
+function attempt(wsUrl: string, token: string, timeoutMs: number, onProtocolError?: (error: Error) => void): Promise<HaWebSocket> {
   return new Promise<HaWebSocket>((resolve, reject) => {
     let settled = false;
     let socket: WebSocket;
@@ -163,6 +170,9 @@ function attempt(wsUrl: string, token: string, timeoutMs: number): Promise<HaWeb
           if (settled) return;
           settled = true;
           cleanup();
+          // The library listens for message/close only: without an error listener a `ws` error
+          // (protocol error, ECONNRESET) after auth would be an uncaught exception.
+          socket.on("error", (err: Error) => onProtocolError?.(err));
           const ha = socket as unknown as HaWebSocket;
           ha.haVersion = msg.ha_version ?? "0.0.0";
           if (haVersionAtLeast(ha.haVersion, 2022, 9)) {
@@ -216,7 +226,7 @@ export async function connectHomeAssistant(opts: ConnectOptions): Promise<HaLink
     let triesLeft = options.setupRetry;
     for (let n = 1; ; n++) {
       try {
-        return await attempt(wsUrl, accessToken, timeoutMs);
+        return await attempt(wsUrl, accessToken, timeoutMs, opts.onProtocolError);
       } catch (err) {
         const failure: AttemptFailure = isAttemptFailure(err)
           ? err

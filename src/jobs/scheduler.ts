@@ -74,8 +74,8 @@ export function startSchedule(opts: {
   db: Db;
   window: [string, string];
   timezone: string;
-  /** Run a cycle right away (first start: backfill). (Named before `Schedule.runNow()`.) */
-  runNow: boolean;
+  /** Run a cycle right away (first start: backfill). */
+  runAtStart: boolean;
   /** Resolves to true when the cycle wants a retry (provider/HA unavailable, yesterday missing). */
   cycle: () => Promise<boolean>;
   log: Logger;
@@ -203,7 +203,7 @@ export function startSchedule(opts: {
     void trigger("daily", "daily schedule");
   });
   opts.log.info(`daily sync scheduled at ${pad(hour)}:${pad(minute)} ${zone}`);
-  if (opts.runNow) void trigger("first-start", "first start: backfill");
+  if (opts.runAtStart) void trigger("first-start", "first start: backfill");
 
   return {
     runNow: (reason = "manual") => trigger("manual", reason),

@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { DateTime } from "luxon";
 import type { Connection } from "home-assistant-js-websocket";
 import { createLogger } from "../../src/log.js";
-import { createService, type Service } from "../../src/service.js";
+import { startApp, type App } from "../../src/main.js";
+import type { HaLink } from "../../src/homeassistant/connection.js";
+import type { MeterJob, MeterSummary } from "../../src/jobs/sync-meter.js";
+import type { Db } from "../../src/store/db.js";
 import type { Settings } from "../../src/settings.js";
 import type { HomeAssistantInstance } from "./ha-harness.js";
 import type { ProviderSimulator } from "./provider-simulator.js";
@@ -24,13 +27,38 @@ export function testSettings(ha: HomeAssistantInstance, sim: ProviderSimulator, 
   };
 }
 
-/** Creates a service for tests (fast retries, silent log) and a cleanup that also removes its data dir. */
+/** What tests drive: the app's store, HA link, energy jobs and cycle (no schedule is started). */
+export interface Service {
+  app: App;
+  db: Db;
+  link: HaLink;
+  jobs: MeterJob[];
+  runCycle(): Promise<MeterSummary[]>;
+  republish(): Promise<void>;
+  close(): void;
+}
+
+/**
+ * The composition root for tests: the real store, HA link and energy module, prepared but not
+ * scheduled (tests run cycles themselves), fast retries, silent log; `dispose` also removes the
+ * data dir.
+ */
 export async function testService(settings: Settings, now: () => number): Promise<Service & { dispose(): void }> {
-  const service = await createService(settings, {
+  const app = await startApp(settings, {
     log: createLogger((process.env.EB_LOG as "info" | undefined) ?? "silent"),
     now,
-    provider: { retry: { minTimeout: 5, maxTimeout: 20, retries: 2 } },
+    providerRuntime: { retry: { minTimeout: 5, maxTimeout: 20, retries: 2 } },
+    start: false,
   });
+  const service: Service = {
+    app,
+    db: app.db,
+    link: app.ha,
+    jobs: app.energy.jobs,
+    runCycle: () => app.energy.runCycle(),
+    republish: () => app.energy.republish(),
+    close: () => void app.stop(),
+  };
   return Object.assign(service, {
     dispose() {
       service.close();

@@ -13,7 +13,7 @@ import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { loadHalfHourSeries, REPO_ROOT, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { haRows, testService, testSettings } from "../helpers/service-fixture.js";
-import type { Service } from "../../src/service.js";
+import type { Service } from "../helpers/service-fixture.js";
 import { entityIds } from "../../src/homeassistant/entities.js";
 
 const DAY = 86_400_000;

@@ -8,7 +8,7 @@ import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { continuityErrors, haRows, testService, testSettings, whPerParisDay } from "../helpers/service-fixture.js";
-import type { Service } from "../../src/service.js";
+import type { Service } from "../helpers/service-fixture.js";
 import { addGridConsumption, energyIssuesFor } from "../../src/homeassistant/energy-prefs.js";
 import { deleteReadings, readingsBetween } from "../../src/store/readings.js";
 import { forgetCoverage } from "../../src/store/coverage.js";

@@ -61,7 +61,13 @@ describe("connectHomeAssistant (fake server)", () => {
     await new Promise((r) => ha.wss.once("listening", r));
     cleanups.push(() => ha.wss.close());
     let ready = 0;
-    const link: HaLink = await connectHomeAssistant({ wsUrl: ha.url(), token: "good", onReady: () => ready++ });
+    const protocolErrors: string[] = [];
+    const link: HaLink = await connectHomeAssistant({
+      wsUrl: ha.url(),
+      token: "good",
+      onReady: () => ready++,
+      onProtocolError: (e) => protocolErrors.push(e.message),
+    });
     cleanups.push(() => link.close());
     expect(link.haVersion).toBe("2025.4.4");
     expect(link.connection.haVersion).toBe("2025.4.4");
@@ -74,9 +80,12 @@ describe("connectHomeAssistant (fake server)", () => {
     ]);
     // Ids after supported_features (id 1) must be greater (HA: strictly increasing per connection).
     expect((ha.received[2] as { id: number }).id).toBeGreaterThan(1);
-    // Handshake listeners are gone: only the library's own listeners remain.
+    // Handshake listeners are gone; one error listener stays, so a socket error after auth is
+    // reported instead of crashing the process (an EventEmitter 'error' without listener throws).
     const socket = link.connection.socket as unknown as import("ws").WebSocket;
-    expect(socket.listenerCount("error")).toBe(0);
+    expect(socket.listenerCount("error")).toBe(1);
+    expect(() => socket.emit("error", new Error("Invalid WebSocket frame: RSV1 must be clear"))).not.toThrow();
+    expect(protocolErrors).toEqual(["Invalid WebSocket frame: RSV1 must be clear"]);
   });
 
   it("rejects at once with invalid_auth on auth_invalid", async () => {

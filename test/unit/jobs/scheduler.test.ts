@@ -94,7 +94,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
     vi.setSystemTime(local("2026-03-28T23:00"));
     expect(Date.now()).toBe(local("2026-03-28T23:00"));
     const { cycle, stats } = fakeCycle(() => 0);
-    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runNow: false, cycle, log: silentLog });
+    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runAtStart: false, cycle, log: silentLog });
     // The night of the spring-forward change (02:00 → 03:00 on 2026-03-29): 08:12 local is 06:12 UTC.
     expect(schedule.nextRun()).toBe(Date.UTC(2026, 2, 29, 6, 12));
     await vi.advanceTimersByTimeAsync(9 * HOUR);
@@ -124,7 +124,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
     };
     // The first start backfills for 90 minutes (07:00–08:30), across the 08:12 daily run.
     const { cycle, stats } = fakeCycle(publishedAt, (s) => (s === start ? 90 * MIN : 5 * MIN));
-    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runNow: true, cycle, log: silentLog });
+    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runAtStart: true, cycle, log: silentLog });
     await vi.advanceTimersByTimeAsync(local("2026-04-03T00:00") - start);
 
     // Never two cycles at once; every cycle started after the previous one ended.
@@ -173,7 +173,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
       db: storeWithMinutes(),
       window: ["06:00", "10:00"],
       timezone: ZONE,
-      runNow: false,
+      runAtStart: false,
       cycle,
       log: silentLog,
       retryDelayMs: 6 * HOUR,
@@ -192,7 +192,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
     vi.useFakeTimers();
     vi.setSystemTime(local("2026-05-04T12:00"));
     const { cycle, stats } = fakeCycle(() => 0, () => 10 * MIN);
-    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runNow: false, cycle, log: silentLog });
+    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runAtStart: false, cycle, log: silentLog });
 
     const first = schedule.runNow("web UI");
     expect(schedule.isRunning()).toBe(true);
@@ -221,7 +221,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
     vi.setSystemTime(start);
     // A very long first start (23:00 → 08:30 the next day) that saw 05-03 but not 05-04.
     const { cycle, stats } = fakeCycle((d) => (d <= "2026-05-03" ? 0 : local("2026-05-05T07:00")), (s) => (s === start ? 9.5 * HOUR : 5 * MIN));
-    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runNow: true, cycle, log: silentLog });
+    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runAtStart: true, cycle, log: silentLog });
     await vi.advanceTimersByTimeAsync(12 * HOUR);
     expect(stats.maxActive).toBe(1);
     expect(stats.starts.map(hhmm)).toEqual(["23:00", "08:30"]);
@@ -232,7 +232,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
     vi.useFakeTimers();
     vi.setSystemTime(local("2026-05-04T08:00"));
     const { cycle, stats } = fakeCycle(() => Infinity, () => 10 * MIN); // wants retries forever
-    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runNow: true, cycle, log: silentLog });
+    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runAtStart: true, cycle, log: silentLog });
     await vi.advanceTimersByTimeAsync(2 * MIN);
     const queued = schedule.runNow("web UI");
     let stopped: boolean | null = null;
@@ -255,7 +255,7 @@ describe("startSchedule over simulated days (fake clock, Europe/Paris)", () => {
     vi.useFakeTimers();
     vi.setSystemTime(local("2026-05-04T08:00"));
     const { cycle } = fakeCycle(() => 0, () => HOUR);
-    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runNow: true, cycle, log: silentLog });
+    schedule = startSchedule({ db: storeWithMinutes(), window: ["06:00", "10:00"], timezone: ZONE, runAtStart: true, cycle, log: silentLog });
     let stopped: boolean | null = null;
     void schedule.stop(8_000).then((v) => (stopped = v));
     await vi.advanceTimersByTimeAsync(7_000);
