@@ -242,7 +242,9 @@ install_one() { # version
     fetch_constraints "$venv/bin/python" "$v" "$venv/package_constraints.txt" "$venv.wheels"
     log "[3/4] installing $(grep -vc '^#' "$lock") pinned packages from $(basename "$lock") (a minute or two the first time)…"
     # The lock is complete (pip check below proves it), so no dependency resolution is needed.
-    pip_run "$venv/bin/python" -m pip install --quiet --no-input --no-deps --find-links "$venv.wheels" \
+    # --no-compile: byte-compiling ~10,000 files took minutes; HA's first start (the harness lets
+    # it write bytecode) compiles only what it imports, into the venv.
+    pip_run "$venv/bin/python" -m pip install --quiet --no-input --no-deps --no-compile --find-links "$venv.wheels" \
       -r "$lock" -c "$venv/package_constraints.txt"
     rm -rf "$venv.wheels"
     log "[4/4] verifying"

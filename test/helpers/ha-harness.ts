@@ -240,6 +240,9 @@ function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: "1", PYTHONWARNINGS: "ignore" };
   // A SUPERVISOR variable would make HA load hassio; keep the child away from any real Supervisor.
   for (const k of Object.keys(env)) if (k.startsWith("SUPERVISOR") || k.startsWith("HASSIO")) delete env[k];
+  // setup-ha.sh installs with `pip --no-compile` (compiling ~10,000 files took minutes); HA's first
+  // start then writes the bytecode of what it imports into the venv, and later starts reuse it.
+  delete env.PYTHONDONTWRITEBYTECODE;
   return env;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectHomeAssistant, HomeAssistantConnectionError, type HaLink } from "../../src/homeassistant/connection.js";
-import { describeWithHA, HA_VERSION, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { describeWithHA, HA_VERSION, HA_VERSIONS, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
 
 const waitUntil = async (cond: () => boolean, timeoutMs: number, what: string) => {
   const end = Date.now() + timeoutMs;
@@ -35,6 +35,20 @@ describeWithHA("HA harness + connection against a real Home Assistant", () => {
     expect(config.currency).toBe("EUR");
     expect(config.components).toEqual(expect.arrayContaining(["recorder", "energy", "history", "frontend"]));
     expect(config.components).not.toContain("recovery_mode");
+  });
+
+  it(`runs the release the project asks for (HA_VERSION=${process.env.HA_VERSION ?? "unset"}), onboarded except core_config`, async () => {
+    expect(HA_VERSIONS).toContain(HA_VERSION);
+    if (process.env.HA_VERSION) expect(HA_VERSION).toBe(process.env.HA_VERSION);
+    // Same four steps on 2025.4 and 2026.2 (core onboarding/const.py STEPS).
+    const res = await fetch(`${ha.url}/api/onboarding`);
+    const steps = (await res.json()) as { step: string; done: boolean }[];
+    expect(Object.fromEntries(steps.map((s) => [s.step, s.done]))).toEqual({
+      user: true,
+      core_config: false,
+      analytics: true,
+      integration: true,
+    });
   });
 
   it("connectHomeAssistant authenticates, reports haVersion and runs recorder commands", async () => {
