@@ -1,7 +1,7 @@
 import type { Connection } from "home-assistant-js-websocket";
 import { addDays, dayStart, localDay } from "../analysis/days.js";
 import { rebuildDays, type DayEnergy } from "../analysis/hourly.js";
-import { planStatistics, runningSums } from "../analysis/statistics.js";
+import { planStatistics, runningSums, type StatisticsPlan } from "../analysis/statistics.js";
 import type { Meter } from "../domain/types.js";
 import type { Logger } from "../log.js";
 import { adjustSums, fetchStatisticRows, importRows, waitForRow, type StatisticMeta } from "../homeassistant/statistics.js";
@@ -92,8 +92,32 @@ export async function writeStatistics(
   }
   const days = rebuildWindowed(db, meter.id, zone, fromDay, toDay);
   const desired = runningSums(days, baseWh);
-  const actual = await fetchStatisticRows(conn, meta, from, to);
-  const plan = planStatistics(desired, actual);
+  // The plan (as many rows as the window in a backfill) is dropped once sent: it is not held while
+  // HA's recorder commits.
+  const { rowsSent, adjustments } = await sendPlan(conn, meta, haVersion, planStatistics(desired, await fetchStatisticRows(conn, meta, from, to)), opts);
+  const last = desired.at(-1);
+  if (last && (rowsSent > 0 || adjustments > 0)) {
+    if (rowsSent > 1000) {
+      opts.log.info(`${meta.statisticId}: waiting for Home Assistant's recorder to write ${rowsSent} rows (about 1.5 ms each)…`);
+    }
+    // HA's recorder commits imports at ~1.5 ms per row here; allow a slow SD-card Pi 10× that.
+    const timeoutMs = 30_000 + 20 * rowsSent;
+    await waitForRow(conn, meta, { start: last.start, state: last.stateWh / 1000, sum: last.sumWh / 1000 }, timeoutMs);
+  }
+  replaceMirrorFrom(db, meta.statisticId, from, desired);
+  if (dirty) clearDirty(db, meter.id, dirty.last);
+  opts.log.info(`${meta.statisticId}: ${fromDay}…${addDays(toDay, -1)} rebuilt, ${rowsSent} row(s) sent, ${adjustments} sum adjustment(s)`);
+  return { rowsSent, adjustments, days, fromDay };
+}
+
+/** Sends a plan: the flattened-hours warning, the sum adjustments, then the imports. Returns the counts. */
+async function sendPlan(
+  conn: Connection,
+  meta: StatisticMeta,
+  haVersion: string,
+  plan: StatisticsPlan,
+  opts: { log: Logger; chunkSize?: number },
+): Promise<{ rowsSent: number; adjustments: number }> {
   if (plan.flattened > 0) {
     opts.log.warn(`${meta.statisticId}: ${plan.flattened} hour(s) in Home Assistant have no data in the store any more; kept flat`);
   }
@@ -106,19 +130,5 @@ export async function writeStatistics(
       },
     });
   }
-  const last = desired.at(-1);
-  if (last && (plan.imports.length > 0 || plan.adjustments.length > 0)) {
-    if (plan.imports.length > 1000) {
-      opts.log.info(`${meta.statisticId}: waiting for Home Assistant's recorder to write ${plan.imports.length} rows (about 1.5 ms each)…`);
-    }
-    // HA's recorder commits imports at ~1.5 ms per row here; allow a slow SD-card Pi 10× that.
-    const timeoutMs = 30_000 + 20 * plan.imports.length;
-    await waitForRow(conn, meta, { start: last.start, state: last.stateWh / 1000, sum: last.sumWh / 1000 }, timeoutMs);
-  }
-  replaceMirrorFrom(db, meta.statisticId, from, desired);
-  if (dirty) clearDirty(db, meter.id, dirty.last);
-  opts.log.info(
-    `${meta.statisticId}: ${fromDay}…${addDays(toDay, -1)} rebuilt, ${plan.imports.length} row(s) sent, ${plan.adjustments.length} sum adjustment(s)`,
-  );
-  return { rowsSent: plan.imports.length, adjustments: plan.adjustments.length, days, fromDay };
+  return { rowsSent: plan.imports.length, adjustments: plan.adjustments.length };
 }
