@@ -7,6 +7,9 @@
 import { join } from "node:path";
 import { connectHomeAssistant, type HaLink } from "./homeassistant/connection.js";
 import type { HaRest } from "./homeassistant/rest.js";
+import { createEntitySink, type EntitySink } from "./homeassistant/entities/sink.js";
+import { ENERGY_BRIDGE_VERSION } from "./providers/http.js";
+import { mqttEntityMemory } from "./store/mqtt-entities.js";
 import { formatSummary, type MeterSummary } from "./jobs/sync-meter.js";
 import { createLogger, type Logger } from "./log.js";
 import { LinkyModule } from "./modules/energy/linky-module.js";
@@ -26,6 +29,7 @@ export interface App {
   ha: HaLink;
   events: EventBus;
   scheduler: SchedulerService;
+  entities: EntitySink;
   modules: readonly Module[];
   /** The Linky module (the CLI, the demo and tests drive its cycle directly). */
   energy: LinkyModule;
@@ -78,11 +82,20 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
   log.info(`connected to Home Assistant ${ha.haVersion} (${settings.mode} mode), ${settings.meters.length} meter(s)`);
   const rest: HaRest = { apiUrl: settings.homeAssistant.apiUrl, token: settings.homeAssistant.token };
   const scheduler = createSchedulerService(db, log);
+  const entities = await createEntitySink({
+    rest,
+    log,
+    deleted: mqttEntityMemory(db, now),
+    swVersion: ENERGY_BRIDGE_VERSION,
+    ...(settings.mode === "addon" ? { supervisorToken: settings.homeAssistant.token } : {}),
+    ...(settings.mqtt ? { mqtt: settings.mqtt } : {}),
+  });
   const ctx: ModuleContext = {
     settings,
     db,
     ha,
     rest,
+    entities,
     events,
     scheduler,
     log,
@@ -95,8 +108,9 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
   const started: Module[] = [];
   if (opts.start === false) {
     try {
-      energy.prepare(ctx);
+      await energy.prepare(ctx);
     } catch (err) {
+      await entities.stop();
       ha.close();
       db.close();
       throw err;
@@ -119,6 +133,7 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
     ha,
     events,
     scheduler,
+    entities,
     modules,
     energy,
     health() {
@@ -138,6 +153,7 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
           await withBound(m.stop(), left()).catch((err: Error) => log.error(`module ${m.name} failed to stop: ${err.message}`));
         }
         if (!(await scheduler.stopAll(left()))) log.warn("a sync cycle was still running; stopping without waiting for it");
+        await withBound(entities.stop(), left());
         ha.close();
         db.close();
       })();

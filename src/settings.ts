@@ -39,6 +39,13 @@ const optionsObject = z
     anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
     retention_days: z.number().int().min(30).max(3650).default(730),
     log_level: z.enum(LOG_LEVELS).default("info"),
+    /** Standalone broker for MQTT discovery (as an add-on the Supervisor's Mosquitto service is used). */
+    mqtt_url: z
+      .string()
+      .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, "must be a broker URL such as mqtt://192.168.1.10:1883 or mqtts://broker:8883")
+      .optional(),
+    mqtt_username: z.string().min(1).optional(),
+    mqtt_password: z.string().min(1).optional(),
   })
   .strict();
 
@@ -99,6 +106,8 @@ export interface Settings {
   anomalyThresholdPercent: number;
   retentionDays: number;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** The `mqtt_url` / `mqtt_username` / `mqtt_password` options, when set. */
+  mqtt?: { url: string; username?: string; password?: string };
 }
 
 /** Invalid or missing configuration: the message names the option and what is wrong. */
@@ -194,5 +203,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
     anomalyThresholdPercent: o.anomaly_threshold_percent,
     retentionDays: o.retention_days,
     logLevel: o.log_level,
+    ...(o.mqtt_url
+      ? {
+          mqtt: {
+            url: o.mqtt_url,
+            ...(o.mqtt_username ? { username: o.mqtt_username } : {}),
+            ...(o.mqtt_password ? { password: o.mqtt_password } : {}),
+          },
+        }
+      : {}),
   };
 }

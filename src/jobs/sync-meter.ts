@@ -2,11 +2,13 @@ import type { Connection } from "home-assistant-js-websocket";
 import { DateTime } from "luxon";
 import { addDays, today as todayIn } from "../analysis/days.js";
 import type { Meter, Provider, RequestGate, Resolution } from "../domain/types.js";
-import { fireAnomalyEvent, publishMeter } from "../homeassistant/entities.js";
+import { fireAnomalyEvent } from "../homeassistant/entities.js";
+import type { EntitySink } from "../homeassistant/entities/sink.js";
 import type { HaRest } from "../homeassistant/rest.js";
 import type { StatisticMeta } from "../homeassistant/statistics.js";
 import type { Logger } from "../log.js";
 import { listAnomalies, markNotified } from "../store/anomalies.js";
+import { historyExtent } from "../store/history-extent.js";
 import { latestMaxPower } from "../store/max-power.js";
 import type { Db } from "../store/db.js";
 import { pruneReadings } from "../store/readings.js";
@@ -38,6 +40,8 @@ export interface HaTarget {
 export interface SyncContext {
   db: Db;
   ha: HaTarget;
+  /** Where entities go (MQTT discovery, or the REST-state fallback). */
+  entities: EntitySink;
   log: Logger;
   now: () => number;
   /** Raw readings older than this many days are pruned from the store (never from HA). */
@@ -157,15 +161,17 @@ function mergeFetch(a: FetchOutcome, b: FetchOutcome): FetchOutcome {
 }
 
 /**
- * Publishes a meter's entities from the store (latest complete day, its anomaly, sync health).
- * Also used after Home Assistant restarts or reconnects, since REST states do not survive a restart.
+ * Publishes a meter's entities from the store (latest complete day, its anomaly, max power, sync
+ * health, history coverage) through the entity sink, and its availability: a series whose token
+ * or consent is refused (`auth_error`) shows `unavailable` until the user fixes it. Also used
+ * after Home Assistant restarts or reconnects (REST states do not survive a restart).
  */
-export async function publishSnapshot(ctx: Pick<SyncContext, "db" | "ha" | "now">, job: MeterJob): Promise<void> {
+export async function publishSnapshot(ctx: Pick<SyncContext, "db" | "entities" | "now">, job: MeterJob): Promise<void> {
   const now = ctx.now();
   const latest = latestCompleteDay(ctx.db, job.meter, now);
   const anomaly = latest ? (listAnomalies(ctx.db, job.meter.id, 30).find((a) => a.day === latest.day) ?? null) : null;
   const state = getSyncState(ctx.db, job.meter.id);
-  await publishMeter(ctx.ha.rest, {
+  await ctx.entities.publish({
     meter: job.meter,
     latestDay: latest,
     latestAnomaly: anomaly,
@@ -176,7 +182,9 @@ export async function publishSnapshot(ctx: Pick<SyncContext, "db" | "ha" | "now"
       lastSuccessAt: state.lastSuccessAt,
       requestsRemaining: job.gate.remaining(),
     },
+    history: historyExtent(ctx.db, job.meter.id),
   });
+  await ctx.entities.setAvailable(job.meter.id, state.status !== "auth_error");
 }
 
 /**

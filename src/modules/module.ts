@@ -6,6 +6,7 @@
  */
 import type { HaRest } from "../homeassistant/rest.js";
 import type { HaLink } from "../homeassistant/connection.js";
+import type { EntitySink } from "../homeassistant/entities/sink.js";
 import type { Logger } from "../log.js";
 import type { ProviderRuntimeOptions } from "../providers/index.js";
 import type { Settings } from "../settings.js";
@@ -30,6 +31,8 @@ export interface ModuleContext {
   ha: HaLink;
   /** Home Assistant's REST API (states, events). */
   rest: HaRest;
+  /** Entities: MQTT discovery when a broker exists, REST states otherwise. */
+  entities: EntitySink;
   events: EventBus;
   scheduler: SchedulerService;
   log: Logger;

@@ -101,4 +101,13 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (meter_id, day)
   ) WITHOUT ROWID;
   `,
+  // 3: MQTT discovery entities ever published, and the ones the user deleted in Home Assistant
+  // (never re-published: see homeassistant/entities/publisher.ts).
+  `
+  CREATE TABLE mqtt_entities (
+    unique_id TEXT PRIMARY KEY,
+    published_at INTEGER,
+    deleted_at INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -27,7 +27,7 @@ export class LinkyModule implements Module {
    * Builds the jobs and re-publishes on every `ha_ready`, without scheduling anything (what
    * `start` does first; `sync --once` and tests stop here).
    */
-  prepare(ctx: ModuleContext): void {
+  async prepare(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
     const { settings } = ctx;
     this.jobs = buildMeterJobs(ctx.db, settings, {
@@ -40,6 +40,7 @@ export class LinkyModule implements Module {
       get ha() {
         return { conn: ctx.ha.connection, haVersion: ctx.ha.haVersion, rest: ctx.rest };
       },
+      entities: ctx.entities,
       log: ctx.log,
       now: ctx.now,
       retentionDays: settings.retentionDays,
@@ -48,10 +49,14 @@ export class LinkyModule implements Module {
     if (settings.meters.length === 0) ctx.log.warn("no meter configured: add one under `meters` in the options");
     this.offReady?.();
     this.offReady = ctx.events.on("ha_ready", () => void this.republish());
+    for (const job of this.jobs) {
+      const maxPower = (job.meter.flow ?? "consumption") === "consumption" && Boolean(job.provider.fetchMaxPower);
+      await ctx.entities.declareMeter(job.meter, { maxPower });
+    }
   }
 
   async start(ctx: ModuleContext): Promise<void> {
-    this.prepare(ctx);
+    await this.prepare(ctx);
     const first = this.jobs[0];
     const firstStart = this.jobs.some((j) => getSyncState(ctx.db, j.meter.id).lastSuccessAt === null);
     if (first) {
