@@ -126,6 +126,10 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
         log.error(`module ${m.name} failed to start: ${message}; the other modules keep running`);
       }
     }
+    log.info(
+      `ready: ${started.map((m) => m.name).join(", ") || "no module"} started (${entities.mode === "mqtt" ? "MQTT discovery" : "REST states"}), ` +
+        `${Math.round(process.uptime() * 1000)} ms after the process started`,
+    );
   }
   let stopping: Promise<void> | undefined;
   return {

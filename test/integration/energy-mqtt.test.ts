@@ -184,7 +184,7 @@ describeWithMosquitto(
       }, 60_000);
       expect(await snapshot()).toEqual(before);
       await again.app.stop();
-    });
+    }, 180_000);
 
     it("the DOCS automation (event trigger) fires exactly once per anomaly day, also across an HA restart", async () => {
       const app = await testService(settings, () => clock);
@@ -216,7 +216,7 @@ describeWithMosquitto(
       } finally {
         await app.app.stop();
       }
-    });
+    }, 180_000);
 
     it("a device deleted in Home Assistant stays deleted: the next start does not re-create it", async () => {
       const app = await testService(settings, () => clock);
@@ -232,7 +232,7 @@ describeWithMosquitto(
       expect((await ours()).some((e) => e.entity_id === ids.daily || e.entity_id === ids.anomaly)).toBe(false);
       expect((await devices()).some((d) => d.id === deviceId)).toBe(false);
       await again.app.stop();
-    });
+    }, 180_000);
 
     it("a module that throws during start is reported by name, the others run, and the app stops within 10 s", async () => {
       const started: string[] = [];
@@ -256,7 +256,7 @@ describeWithMosquitto(
       const t0 = Date.now();
       await app.stop();
       expect(Date.now() - t0).toBeLessThan(10_000);
-    });
+    }, 180_000);
   },
   describeWithHA,
 );

@@ -79,7 +79,7 @@ describeWithHA("Linky on Enedis mesure synchrone v2 (real Home Assistant)", () =
       await simA.close();
       await simB.close();
     }
-  });
+  }, 240_000);
 
   it("a three-year history reaches HA with the default retention; pruning the store changes no HA row", async () => {
     const sim = await startProviderSimulator({ series: loadThreeYearSeries(), prm: "33333333333333", now: () => clock });
@@ -128,7 +128,7 @@ describeWithHA("Linky on Enedis mesure synchrone v2 (real Home Assistant)", () =
       service.dispose();
       await sim.close();
     }
-  });
+  }, 240_000);
 
   it("a production meter: a production statistic the Energy dashboard accepts as return to grid, and the daily max power", async () => {
     const series = loadHalfHourSeries(SCEAUX_2008_30MIN);
@@ -171,5 +171,5 @@ describeWithHA("Linky on Enedis mesure synchrone v2 (real Home Assistant)", () =
       service.dispose();
       await sim.close();
     }
-  });
+  }, 240_000);
 });
