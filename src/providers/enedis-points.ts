@@ -60,7 +60,27 @@ export function zoneClock(name: string): ZoneClock {
 /** Parses a decimal string ("752", "1565.4") or finite number; undefined otherwise. */
 export function parseDecimal(raw: unknown): number | undefined {
   if (typeof raw === "number") return Number.isFinite(raw) ? raw : undefined;
-  if (typeof raw !== "string" || !DECIMAL.test(raw)) return undefined;
+  if (typeof raw !== "string") return undefined;
+  // Fast path for the plain forms Enedis writes ("752", "1565.4", "-3"): same answer as below.
+  const n = raw.length;
+  let i = n > 0 && raw.charCodeAt(0) === 45 ? 1 : 0; // '-'
+  const first = i;
+  let int = 0;
+  while (i < n) {
+    const c = raw.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    int = int * 10 + c;
+    i++;
+  }
+  if (i > first && i - first <= 15) {
+    if (i === n) return first === 1 ? -int : int;
+    if (raw.charCodeAt(i) === 46) {
+      let j = i + 1;
+      while (j < n && raw.charCodeAt(j) >= 48 && raw.charCodeAt(j) <= 57) j++;
+      if (j === n && j > i + 1) return Number(raw);
+    }
+  }
+  if (!DECIMAL.test(raw)) return undefined;
   return Number(raw);
 }
 

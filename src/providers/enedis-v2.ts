@@ -100,7 +100,9 @@ function selectSeries(
   kind: Resolution | "max_power",
   source: string,
 ): { body: EnedisV2Body; points: unknown[][] } {
-  const parsed = enedisV2Schema.safeParse(body);
+  // Bodies that plainly have the shape skip zod (which walks every point of `points` as `unknown`);
+  // anything else goes through zod, for its verdict and its error message.
+  const parsed = plainV2Shape(body) ? { success: true as const, data: body } : enedisV2Schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}` : "unknown";
@@ -131,6 +133,34 @@ function selectSeries(
     );
   }
   return { body: b, points: series };
+}
+
+/** A plain JSON object (what `JSON.parse` makes; zod's `object` accepts it too). */
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x) as unknown;
+  // zod reads an object with `then` and `catch` functions as a promise
+  return (proto === Object.prototype || proto === null) && typeof (x as { then?: unknown }).then !== "function";
+}
+
+function isNullishString(x: unknown): boolean {
+  return x === undefined || x === null || typeof x === "string";
+}
+
+/**
+ * True only when {@link enedisV2Schema} would accept `body` unchanged (a strict subset of what it
+ * accepts: plain objects, string fields, array `points`); the body is then used as zod would have
+ * returned it (passthrough keeps every key, `z.unknown()` every point).
+ */
+function plainV2Shape(body: unknown): body is EnedisV2Body {
+  if (!isPlainObject(body) || typeof body.idPrm !== "string" || !isNullishString(body.etapeMetier)) return false;
+  const grandeur = body.grandeur;
+  if (!Array.isArray(grandeur)) return false;
+  for (const g of grandeur) {
+    if (!isPlainObject(g) || typeof g.grandeurMetier !== "string") return false;
+    if (!isNullishString(g.grandeurPhysique) || !isNullishString(g.unite) || !Array.isArray(g.points)) return false;
+  }
+  return true;
 }
 
 /** Throws `invalid_response` naming the point when it is not an object. */

@@ -85,24 +85,134 @@ export function naiveDate(naiveMs: number): string {
   return new Date(naiveMs).toISOString().slice(0, 10);
 }
 
+const WALL = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{1,2}):(\d{2}):(\d{2})$/;
+
+/** A transition found inside one UTC day: from `at` (UTC ms, inclusive) the offset is `offset`. */
+interface Change {
+  at: number;
+  offset: number;
+}
+
 /**
  * The wall clock of one IANA zone: naive local time → UTC candidates.
+ *
+ * Offsets are luxon's (`IANAZone#offset`: the wall clock of the whole second, minutes east of
+ * UTC) but read with one `Intl.DateTimeFormat#format` + a regex (~3× cheaper than luxon's
+ * `formatToParts`), and memoised per UTC day: the offset at each UTC midnight is asked once; a UTC
+ * day whose two midnights share an offset has that offset throughout (a zone never changes offset
+ * and back within one day — the same assumption the per-day candidate cache always made); a day
+ * whose midnights differ is bisected (to the second) for its transition(s), once.
  * @throws Error for an unknown zone (callers turn it into ProviderError `bad_request`).
  */
 export class ZoneClock {
   private readonly zone: IANAZone;
+  private readonly wall: Intl.DateTimeFormat;
   /** Per naive local day: its single offset (minutes), or null when an offset change is near. */
   private readonly days = new Map<number, number | null>();
+  /** Offset (minutes) at UTC midnight of day index k (k × DAY_MS). */
+  private readonly midnights = new Map<number, number>();
+  /** Per UTC day index whose midnights differ: the offset at its start, then its changes. */
+  private readonly changes = new Map<number, Change[]>();
+  /** Last naive day looked up by {@link single} and its offset (consecutive stamps share a day). */
+  private lastDay = Number.NaN;
+  private lastOffset: number | null = null;
 
   constructor(readonly name: string) {
     const zone = IANAZone.create(name);
     if (!zone.isValid) throw new Error(`unknown time zone ${JSON.stringify(name)}`);
     this.zone = zone;
+    this.wall = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone.name,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+    });
   }
 
-  /** Offset (minutes east of UTC) of the zone at UTC instant `t`. */
+  /**
+   * Offset (minutes east of UTC) at UTC instant `t`, asked of Intl without memo: luxon's
+   * computation (wall clock of the whole second minus that second) from `format()` text; luxon
+   * itself for text the regex does not read or years luxon treats specially (< 100).
+   */
+  rawOffsetAt(t: number): number {
+    const m = WALL.exec(this.wall.format(t));
+    const y = m ? +m[3]! : 0;
+    if (!m || y < 100) return this.zone.offset(t);
+    const whole = t - (((t % 1000) + 1000) % 1000);
+    return (Date.UTC(y, +m[1]! - 1, +m[2]!, +m[4]!, +m[5]!, +m[6]!) - whole) / MINUTE_MS;
+  }
+
+  private midnight(k: number): number {
+    let o = this.midnights.get(k);
+    if (o === undefined) {
+      o = this.rawOffsetAt(k * DAY_MS);
+      this.midnights.set(k, o);
+    }
+    return o;
+  }
+
+  /** Offset (minutes east of UTC) of the zone at UTC instant `t` (equal to luxon's). */
   offsetAt(t: number): number {
-    return this.zone.offset(t);
+    if (!Number.isFinite(t)) return this.zone.offset(t);
+    const k = Math.floor(t / DAY_MS);
+    const a = this.midnight(k);
+    if (a === this.midnight(k + 1)) return a;
+    let list = this.changes.get(k);
+    if (list === undefined) {
+      list = [{ at: k * DAY_MS, offset: a }];
+      this.bisect(k * DAY_MS, a, (k + 1) * DAY_MS, this.midnight(k + 1), list);
+      list.sort((x, y) => x.at - y.at);
+      this.changes.set(k, list);
+    }
+    let o = list[0]!.offset;
+    for (let i = 1; i < list.length && list[i]!.at <= t; i++) o = list[i]!.offset;
+    return o;
+  }
+
+  /** Finds, to the second, where the offset changes between `lo` (offset `a`) and `hi` (offset `b`, a ≠ b); appends to `out`. */
+  private bisect(lo: number, a: number, hi: number, b: number, out: Change[]): void {
+    // Invariant: offset(lo) = a, offset(hi) = b; lo and hi are whole seconds.
+    let l = lo;
+    let h = hi;
+    while (h - l > 1000) {
+      const mid = l + Math.floor((h - l) / 2000) * 1000;
+      if (this.rawOffsetAt(mid) === a) l = mid;
+      else h = mid;
+    }
+    const at = this.rawOffsetAt(h);
+    out.push({ at: h, offset: at });
+    // More than one change between lo and hi (never seen in real zones): find the others too.
+    if (at !== b) this.bisect(h, at, hi, b, out);
+  }
+
+  /**
+   * The single UTC instant of `naiveMs` when its local day and the days around it have one
+   * offset (no DST change near), else NaN (then ask {@link candidates}).
+   */
+  single(naiveMs: number): number {
+    const day = Math.floor(naiveMs / DAY_MS);
+    if (day !== this.lastDay) {
+      this.lastOffset = this.dayOffset(day);
+      this.lastDay = day;
+    }
+    const o = this.lastOffset;
+    return o === null ? Number.NaN : naiveMs - o * MINUTE_MS;
+  }
+
+  private dayOffset(day: number): number | null {
+    let o = this.days.get(day);
+    if (o === undefined) {
+      // Any instant naive − offset (|offset| ≤ 14 h) lies within [day − 1, day + 2] (UTC days).
+      const a = this.midnight(day - 1);
+      const same = a === this.midnight(day) && a === this.midnight(day + 1) && a === this.midnight(day + 2);
+      o = same ? a : null;
+      this.days.set(day, o);
+    }
+    return o;
   }
 
   /**
@@ -110,22 +220,12 @@ export class ZoneClock {
    * an autumn fold (summer offset first), none inside a spring gap.
    */
   candidates(naiveMs: number): number[] {
-    const day = Math.floor(naiveMs / DAY_MS);
-    let o = this.days.get(day);
-    if (o === undefined) {
-      // Any instant naive − offset (|offset| ≤ 14 h) lies within [day − 1, day + 2] (UTC days).
-      const base = day * DAY_MS;
-      const a = this.zone.offset(base - DAY_MS);
-      const same =
-        a === this.zone.offset(base) && a === this.zone.offset(base + DAY_MS) && a === this.zone.offset(base + 2 * DAY_MS);
-      o = same ? a : null;
-      this.days.set(day, o);
-    }
+    const o = this.dayOffset(Math.floor(naiveMs / DAY_MS));
     if (o !== null) return [naiveMs - o * MINUTE_MS];
     const out: number[] = [];
-    for (const off of new Set([this.zone.offset(naiveMs - DAY_MS), this.zone.offset(naiveMs), this.zone.offset(naiveMs + DAY_MS)])) {
+    for (const off of new Set([this.offsetAt(naiveMs - DAY_MS), this.offsetAt(naiveMs), this.offsetAt(naiveMs + DAY_MS)])) {
       const t = naiveMs - off * MINUTE_MS;
-      if (this.zone.offset(t) === off && !out.includes(t)) out.push(t);
+      if (this.offsetAt(t) === off && !out.includes(t)) out.push(t);
     }
     return out.sort((x, y) => x - y);
   }
@@ -161,9 +261,12 @@ export class FoldResolver {
     if (stamp.offsetMin !== undefined) {
       t = stamp.naiveMs - stamp.offsetMin * MINUTE_MS;
     } else {
-      const c = this.clock.candidates(stamp.naiveMs);
-      if (c.length === 0) return undefined;
-      t = c.length === 1 || c[0]! > this.last ? c[0]! : c[c.length - 1]!;
+      t = this.clock.single(stamp.naiveMs);
+      if (Number.isNaN(t)) {
+        const c = this.clock.candidates(stamp.naiveMs);
+        if (c.length === 0) return undefined;
+        t = c.length === 1 || c[0]! > this.last ? c[0]! : c[c.length - 1]!;
+      }
     }
     this.last = t;
     return t;
