@@ -110,4 +110,20 @@ export const MIGRATIONS: readonly string[] = [
     deleted_at INTEGER
   ) WITHOUT ROWID;
   `,
+  // 4: one dirty span per meter (first and last dirty UTC hour) instead of one row per dirty hour:
+  // the statistics writer only ever needs the span (it rebuilds from the first dirty local day to
+  // the end of data and diffs against Home Assistant), so a wider span than the true dirty set is
+  // harmless, and a backfill no longer inserts (then deletes) a row per hour. Existing dirty hours
+  // are carried over as their span.
+  `
+  CREATE TABLE dirty_spans (
+    meter_id TEXT PRIMARY KEY REFERENCES meters(id) ON DELETE CASCADE,
+    first_hour INTEGER NOT NULL,
+    last_hour INTEGER NOT NULL,
+    CHECK (first_hour <= last_hour)
+  ) WITHOUT ROWID;
+  INSERT INTO dirty_spans (meter_id, first_hour, last_hour)
+    SELECT meter_id, MIN(hour), MAX(hour) FROM dirty_hours GROUP BY meter_id;
+  DROP TABLE dirty_hours;
+  `,
 ];

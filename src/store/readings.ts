@@ -17,8 +17,8 @@ export interface UpsertResult {
 /**
  * Stores readings of one meter, keyed by (meter, start, durationMs), in one transaction.
  * Writing the same reading twice changes nothing; a different value replaces the old one.
- * Every inserted or changed reading marks the UTC hours it overlaps as dirty, so the statistics
- * writer resends exactly those. Values must be ≥ 0 (the table enforces it; providers reject
+ * Every inserted or changed reading marks the UTC hours it overlaps as dirty (the meter's dirty
+ * span grows to cover them), so the statistics writer rebuilds and diffs them. Values must be ≥ 0 (the table enforces it; providers reject
  * negative points before they get here).
  */
 export function upsertReadings(db: Db, meterId: string, readings: readonly Reading[], now = Date.now()): UpsertResult {
@@ -38,8 +38,8 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
       .all(meterId, lo, hi) as [number, number, number, string | null][];
     const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
     const writes: unknown[] = [];
-    const dirty: unknown[] = [];
-    let lastDirty = Number.NaN;
+    let dirtyFirst = Infinity;
+    let dirtyLast = -Infinity;
     for (const r of readings) {
       const old = existing?.get(`${r.start}/${r.durationMs}`);
       if (old && old[0] === r.value && old[1] === r.quality) {
@@ -49,11 +49,11 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
       if (old) result.updated++;
       else result.inserted++;
       writes.push(meterId, r.start, r.durationMs, r.value, r.quality, now);
-      for (let h = Math.floor(r.start / HOUR) * HOUR; h < r.start + r.durationMs; h += HOUR) {
-        if (h === lastDirty) continue;
-        dirty.push(meterId, h);
-        lastDirty = h;
-      }
+      const first = Math.floor(r.start / HOUR) * HOUR;
+      const last = Math.ceil((r.start + r.durationMs) / HOUR) * HOUR - HOUR; // last hour it overlaps
+      if (last < first) continue; // zero length on the hour: no hour
+      if (first < dirtyFirst) dirtyFirst = first;
+      if (last > dirtyLast) dirtyLast = last;
     }
     insertMany(
       db,
@@ -63,7 +63,7 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
       `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
          fetched_at = excluded.fetched_at`,
     );
-    insertMany(db, "INSERT OR IGNORE INTO dirty_hours (meter_id, hour)", 2, dirty);
+    if (dirtyFirst <= dirtyLast) markDirty(db, meterId, dirtyFirst, dirtyLast);
   })();
   return result;
 }
@@ -122,34 +122,59 @@ export function readingsExtent(db: Db, meterId: string): { first: number; last: 
  */
 export function deleteReadings(db: Db, meterId: string, from: number, to: number): number {
   return db.transaction(() => {
-    const dirty = db.prepare(`INSERT OR IGNORE INTO dirty_hours (meter_id, hour) VALUES (?, ?)`);
-    const rows = db
-      .prepare(`SELECT start, duration_ms AS durationMs FROM readings WHERE meter_id = ? AND start >= ? AND start < ?`)
-      .all(meterId, from, to) as { start: number; durationMs: number }[];
-    for (const r of rows) {
-      for (let h = Math.floor(r.start / HOUR) * HOUR; h < r.start + r.durationMs; h += HOUR) dirty.run(meterId, h);
+    const span = db
+      .prepare(`SELECT MIN(start) AS lo, MAX(start + duration_ms) AS hi FROM readings WHERE meter_id = ? AND start >= ? AND start < ?`)
+      .get(meterId, from, to) as { lo: number | null; hi: number | null };
+    if (span.lo !== null && span.hi !== null) {
+      const first = Math.floor(span.lo / HOUR) * HOUR;
+      const last = Math.max(first, Math.ceil(span.hi / HOUR) * HOUR - HOUR);
+      markDirty(db, meterId, first, last);
     }
     return db.prepare(`DELETE FROM readings WHERE meter_id = ? AND start >= ? AND start < ?`).run(meterId, from, to)
       .changes;
   })();
 }
 
-/** Earliest and latest dirty hour (UTC ms) of a meter, or null when nothing is dirty. */
+/**
+ * Widens the meter's dirty span to include the UTC hours [first, last] (hour starts, UTC ms).
+ * One row per meter: the span may cover hours that are not dirty, which only makes the writer
+ * rebuild and diff a little more (it sends only what differs from Home Assistant).
+ */
+function markDirty(db: Db, meterId: string, first: number, last: number): void {
+  db.prepare(
+    `INSERT INTO dirty_spans (meter_id, first_hour, last_hour) VALUES (?, ?, ?)
+     ON CONFLICT(meter_id) DO UPDATE SET first_hour = MIN(first_hour, excluded.first_hour),
+       last_hour = MAX(last_hour, excluded.last_hour)`,
+  ).run(meterId, first, last);
+}
+
+/**
+ * Earliest and latest dirty hour (UTC ms) of a meter, or null when nothing is dirty. Every dirty
+ * hour lies in [first, last]; after a partial `clearDirty` the span may also hold clean hours.
+ */
 export function dirtyRange(db: Db, meterId: string): { first: number; last: number } | null {
-  const row = db
-    .prepare(`SELECT MIN(hour) AS first, MAX(hour) AS last FROM dirty_hours WHERE meter_id = ?`)
-    .get(meterId) as { first: number | null; last: number | null };
-  return row.first === null || row.last === null ? null : { first: row.first, last: row.last };
+  const row = db.prepare(`SELECT first_hour AS first, last_hour AS last FROM dirty_spans WHERE meter_id = ?`).get(meterId) as
+    | { first: number; last: number }
+    | undefined;
+  return row ? { first: row.first, last: row.last } : null;
 }
 
-/** Number of dirty hours of a meter. */
+/** Number of hours in the meter's dirty span (an upper bound of its dirty hours; 0 when clean). */
 export function dirtyCount(db: Db, meterId: string): number {
-  return (db.prepare(`SELECT COUNT(*) AS n FROM dirty_hours WHERE meter_id = ?`).get(meterId) as { n: number }).n;
+  const r = dirtyRange(db, meterId);
+  return r ? (r.last - r.first) / HOUR + 1 : 0;
 }
 
-/** Clears a meter's dirty hours up to and including `lastHour` (UTC ms), after they were written. */
+/**
+ * Clears a meter's dirty hours up to and including `lastHour` (UTC ms), after they were written:
+ * the span then starts at the next hour, or is dropped when it ended by `lastHour`.
+ */
 export function clearDirty(db: Db, meterId: string, lastHour: number): void {
-  db.prepare(`DELETE FROM dirty_hours WHERE meter_id = ? AND hour <= ?`).run(meterId, lastHour);
+  const next = Math.floor(lastHour / HOUR) * HOUR + HOUR;
+  db.transaction(() => {
+    db.prepare(`DELETE FROM dirty_spans WHERE meter_id = ? AND last_hour < ?`).run(meterId, next);
+    db.prepare(`UPDATE dirty_spans SET first_hour = ? WHERE meter_id = ? AND first_hour < ?`).run(next, meterId, next);
+  })();
 }
 
 /**

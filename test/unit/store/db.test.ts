@@ -6,7 +6,7 @@ import { listMeters, upsertMeter } from "../../../src/store/meters.js";
 import { MIGRATIONS } from "../../../src/store/migrations.js";
 import { METER, tempDir } from "./helpers.js";
 
-const TABLES = ["anomalies", "day_coverage", "dirty_hours", "kv", "meters", "readings", "request_log", "statistic_rows", "sync_state"];
+const TABLES = ["anomalies", "day_coverage", "dirty_spans", "kv", "meters", "readings", "request_log", "statistic_rows", "sync_state"];
 const tables = (db: Database.Database) =>
   (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
 
@@ -64,6 +64,26 @@ describe("openStore", () => {
     expect(check.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length + 3);
     expect(tables(check)).toEqual([]);
     check.close();
+  });
+
+  it("migration 4 carries a store's dirty hours over as one dirty span per meter", () => {
+    const t = temp();
+    const path = t.file("energy.db");
+    const raw = new Database(path);
+    raw.pragma("foreign_keys = ON");
+    raw.transaction(() => {
+      for (let v = 0; v < 3; v++) raw.exec(MIGRATIONS[v]!);
+      raw.pragma("user_version = 3");
+    })();
+    raw.prepare(`INSERT INTO meters (id, provider, kind, unit, timezone, name, created_at) VALUES (?, 'x', 'electricity', 'Wh', 'Europe/Paris', 'm', 0)`).run(METER.id);
+    for (const h of [7_200_000, 3_600_000, 36_000_000]) raw.prepare(`INSERT INTO dirty_hours VALUES (?, ?)`).run(METER.id, h);
+    raw.close();
+    const db = openStore(path);
+    expect(tables(db)).not.toContain("dirty_hours");
+    expect(db.prepare(`SELECT meter_id, first_hour, last_hour FROM dirty_spans`).all()).toEqual([
+      { meter_id: METER.id, first_hour: 3_600_000, last_hour: 36_000_000 },
+    ]);
+    db.close();
   });
 
   it("the meters table cascades a meter's data away", () => {

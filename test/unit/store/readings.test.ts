@@ -18,8 +18,11 @@ const HOUR = 3_600_000;
 const HALF = 1_800_000;
 const utc = (iso: string) => Date.parse(iso);
 const hh = (iso: string, value: number, quality: string | null = "BRUT"): Reading => ({ start: utc(iso), durationMs: HALF, value, quality });
-const dirtyHours = (db: Db) =>
-  (db.prepare(`SELECT hour FROM dirty_hours WHERE meter_id = ? ORDER BY hour`).all(METER.id) as { hour: number }[]).map((r) => r.hour);
+/** The hours of the meter's dirty span (one span per meter: every dirty hour is in it). */
+const dirtyHours = (db: Db) => {
+  const r = dirtyRange(db, METER.id);
+  return r ? hoursFrom(new Date(r.first).toISOString(), (r.last - r.first) / HOUR + 1) : [];
+};
 const allReadings = (db: Db) => readingsBetween(db, METER.id, 0, Number.MAX_SAFE_INTEGER);
 const hoursFrom = (iso: string, n: number) => Array.from({ length: n }, (_, k) => utc(iso) + k * HOUR);
 
@@ -129,14 +132,36 @@ describe("reading queries and maintenance", () => {
     clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
     expect(deleteReadings(db, METER.id, utc("2026-01-15T10:30:00Z"), utc("2026-01-15T14:00:00Z"))).toBe(2);
     expect(allReadings(db)).toEqual([rs[0], rs[3]]);
-    expect(dirtyHours(db)).toEqual([utc("2026-01-15T10:00:00Z"), utc("2026-01-15T12:00:00Z")]);
+    // Hours 10:00 and 12:00 lost a reading: the dirty span covers both (11:00 too, harmlessly: the
+    // writer diffs against Home Assistant and sends only what changed).
+    expect(dirtyRange(db, METER.id)).toEqual({ first: utc("2026-01-15T10:00:00Z"), last: utc("2026-01-15T12:00:00Z") });
+    expect(dirtyCount(db, METER.id)).toBe(3);
+  });
+
+  it("deleteReadings of nothing marks nothing dirty", () => {
+    expect(deleteReadings(db, METER.id, 0, Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(dirtyRange(db, METER.id)).toBeNull();
   });
 
   it("dirtyRange/clearDirty: clears up to and including the given hour only", () => {
     upsertReadings(db, METER.id, [hh("2026-01-15T10:00:00Z", 1), hh("2026-01-15T12:00:00Z", 1), hh("2026-01-15T15:00:00Z", 1)]);
     expect(dirtyRange(db, METER.id)).toEqual({ first: utc("2026-01-15T10:00:00Z"), last: utc("2026-01-15T15:00:00Z") });
     clearDirty(db, METER.id, utc("2026-01-15T12:00:00Z"));
+    // 10:00 and 12:00 are written; the span now starts right after the cleared hour (15:00 still dirty).
+    expect(dirtyRange(db, METER.id)).toEqual({ first: utc("2026-01-15T13:00:00Z"), last: utc("2026-01-15T15:00:00Z") });
+    clearDirty(db, METER.id, utc("2026-01-15T14:00:00Z"));
     expect(dirtyHours(db)).toEqual([utc("2026-01-15T15:00:00Z")]);
+    clearDirty(db, METER.id, utc("2026-01-15T15:00:00Z"));
+    expect(dirtyRange(db, METER.id)).toBeNull();
+    expect(dirtyCount(db, METER.id)).toBe(0);
+  });
+
+  it("a later batch widens the dirty span; clearing before it keeps the span", () => {
+    upsertReadings(db, METER.id, [hh("2026-01-15T10:00:00Z", 1)]);
+    upsertReadings(db, METER.id, [hh("2026-01-10T08:30:00Z", 1), hh("2026-01-20T22:30:00Z", 1)]);
+    expect(dirtyRange(db, METER.id)).toEqual({ first: utc("2026-01-10T08:00:00Z"), last: utc("2026-01-20T22:00:00Z") });
+    clearDirty(db, METER.id, utc("2026-01-01T00:00:00Z"));
+    expect(dirtyRange(db, METER.id)).toEqual({ first: utc("2026-01-10T08:00:00Z"), last: utc("2026-01-20T22:00:00Z") });
   });
 
   it("pruneReadings deletes readings that ended before the cutoff, once written to HA", () => {
