@@ -1,31 +1,12 @@
 import { DateTime } from "luxon";
 import type { LocalDate } from "../domain/types.js";
+import { WALL_CLOCK_TEXT, wallClockFormat } from "../domain/wall-clock.js";
 
 const DAY_MS = 86_400_000;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MIDNIGHTS = new Map<string, number>();
-const FORMATS = new Map<string, Intl.DateTimeFormat>();
-
-/** A cached `Intl.DateTimeFormat` of `zone` giving numeric wall-clock fields (throws RangeError for an unknown zone). */
-function wallClock(zone: string): Intl.DateTimeFormat {
-  let f = FORMATS.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    FORMATS.set(zone, f);
-  }
-  return f;
-}
-
-const WALL = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
+const wallClock = wallClockFormat;
+const WALL = WALL_CLOCK_TEXT;
 
 /**
  * Offset (ms east of UTC) of `zone` at UTC instant `t`: one `Intl.DateTimeFormat#format` call (a

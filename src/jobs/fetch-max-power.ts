@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Db } from "../store/db.js";
 import { getKv, setKv } from "../store/kv.js";
 import { maxPowerDays, upsertMaxPower } from "../store/max-power.js";
+import { chunkNewestFirst } from "./plan-requests.js";
 
 /** Days before today re-read every cycle (late corrections of the peak). */
 const RECHECK_DAYS = 2;
@@ -55,13 +56,7 @@ export async function fetchMaxPower(
     const until = now && now.until > range.end ? now.until : range.end;
     setKv(db, askedKey(meter.id), JSON.stringify({ from, until }));
   };
-  let i = 0;
-  while (i < wanted.length) {
-    const newest = wanted[i]!;
-    const floor = addDays(newest, -(cap.maxDaysPerCall - 1));
-    let oldest = newest;
-    while (i < wanted.length && wanted[i]! >= floor) oldest = wanted[i++]!;
-    const range = { start: oldest, end: addDays(newest, 1) };
+  for (const range of chunkNewestFirst(wanted, cap.maxDaysPerCall)) {
     try {
       const result = await provider.fetchMaxPower(meter, range, gate);
       out.requests++;

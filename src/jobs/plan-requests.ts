@@ -43,15 +43,7 @@ export function planRequests(input: PlanInput): FetchRange[] {
     let first = addDays(input.today, -cap.historyDays);
     const known = input.historyStart[resolution];
     if (known && known > first) first = known;
-    const wanted = wantedDays(input, resolution, first);
-    let i = 0;
-    while (i < wanted.length) {
-      const newest = wanted[i]!;
-      const floor = addDays(newest, -(cap.maxDaysPerCall - 1));
-      let oldest = newest;
-      while (i < wanted.length && wanted[i]! >= floor) oldest = wanted[i++]!;
-      out.push({ resolution, start: oldest, end: addDays(newest, 1) });
-    }
+    for (const range of chunkNewestFirst(wantedDays(input, resolution, first), cap.maxDaysPerCall)) out.push({ resolution, ...range });
   }
   return out;
 }
@@ -68,4 +60,21 @@ function wantedDays(input: PlanInput, resolution: Resolution, first: LocalDate):
     if (d >= recheckFrom || !c || (!c.complete && (d >= recentFrom || c.fetchedAt < retryBefore))) days.push(d);
   }
   return days;
+}
+
+/**
+ * Groups wanted local days (newest first) into request ranges [start, end) of at most `maxDays`
+ * calendar days, newest first, each spanning only from its oldest to its newest wanted day.
+ */
+export function chunkNewestFirst(wanted: readonly LocalDate[], maxDays: number): { start: LocalDate; end: LocalDate }[] {
+  const out: { start: LocalDate; end: LocalDate }[] = [];
+  let i = 0;
+  while (i < wanted.length) {
+    const newest = wanted[i]!;
+    const floor = addDays(newest, -(maxDays - 1));
+    let oldest = newest;
+    while (i < wanted.length && wanted[i]! >= floor) oldest = wanted[i++]!;
+    out.push({ start: oldest, end: addDays(newest, 1) });
+  }
+  return out;
 }

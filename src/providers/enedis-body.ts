@@ -9,29 +9,15 @@
  *    {@link parseMeterReading} / {@link parseMeterReadingMaxPower}.
  * Source: enedis-2026.md §3, §5, §9; providers.md §1.5.
  */
-import type { FetchResult, Flow, MaxPowerResult, Resolution } from "../domain/types.js";
+import type { FetchResult, MaxPowerResult } from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
 import { effectiveStatus, errorInfo, isEndOfHistory, isMedEnvelope } from "./enedis-errors.js";
-import type { StampAt } from "./enedis-points.js";
-import { isEnedisV2, parseEnedisV2, parseEnedisV2MaxPower } from "./enedis-v2.js";
+import { isEnedisV2, parseEnedisV2, parseEnedisV2MaxPower, type EnedisV2Options } from "./enedis-v2.js";
 import { parseMeterReading, parseMeterReadingMaxPower } from "./enedis-meter-reading.js";
 
 /** Options of {@link parseEnedisBody}. */
-export interface EnedisBodyOptions {
-  /** Requested PRM (`meter.usagePoint ?? meter.id`); the body must be for it (else `invalid_prm`). */
-  usagePoint: string;
-  /** v2 series `CONS` (default) or `PROD`; v5 bodies carry no marker and are trusted. */
-  flow?: Flow;
-  resolution: Resolution;
-  /** IANA zone of the naive stamps (Europe/Paris). */
-  timezone: string;
-  /** Clock (UTC epoch ms). */
-  now: () => number;
-  /** Curve stamps mark the interval `end` (Enedis, Conso API; default) or `start` (MyElectricalData). */
-  stamp?: StampAt;
-  /** Name used in messages, e.g. "MyElectricalData". */
-  source?: string;
-}
+/** Options of {@link parseEnedisBody}: those of the v2 parser (a v5 body carries no flow marker and is trusted). */
+export type EnedisBodyOptions = EnedisV2Options;
 
 /** Shape of a body: `v2`, `v5` (inner `meter_reading`), or `end_of_history` (MED failure saying so). */
 export type EnedisBody = { shape: "v2" | "v5"; inner: unknown } | { shape: "end_of_history"; message: string };

@@ -9,6 +9,7 @@
  * one offset maps every naive time by a subtraction; DST days ask the zone per point.
  */
 import { DateTime, IANAZone } from "luxon";
+import { WALL_CLOCK_TEXT, wallClockFormat } from "../domain/wall-clock.js";
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -85,7 +86,7 @@ export function naiveDate(naiveMs: number): string {
   return new Date(naiveMs).toISOString().slice(0, 10);
 }
 
-const WALL = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{1,2}):(\d{2}):(\d{2})$/;
+const WALL = WALL_CLOCK_TEXT;
 
 /** A transition found inside one UTC day: from `at` (UTC ms, inclusive) the offset is `offset`. */
 interface Change {
@@ -121,16 +122,7 @@ export class ZoneClock {
     const zone = IANAZone.create(name);
     if (!zone.isValid) throw new Error(`unknown time zone ${JSON.stringify(name)}`);
     this.zone = zone;
-    this.wall = new Intl.DateTimeFormat("en-US", {
-      timeZone: zone.name,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
+    this.wall = wallClockFormat(zone.name);
   }
 
   /**

@@ -28,21 +28,12 @@ import { forgetCoverage } from "../../src/store/coverage.js";
 import type { HaLink } from "../../src/homeassistant/connection.js";
 import type { Settings } from "../../src/settings.js";
 import type { Module } from "../../src/modules/module.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 const DAY = 86_400_000;
 const HALF_HOUR = 1_800_000;
 const ZONE = "Europe/Paris";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 interface RegEntity {
   entity_id: string;

@@ -25,8 +25,8 @@ import {
   type MeterFeatures,
 } from "../../src/homeassistant/entities/discovery.js";
 import type { MeterStateInput } from "../../src/homeassistant/entities/states.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 class MemoryDeleted implements DeletedEntities {
   readonly deleted = new Set<string>();
@@ -109,20 +109,6 @@ async function retained(url: string, filter: string, ms = 700): Promise<Map<stri
   return out;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${String(lastErr)})` : ""}`);
-    await sleep(200);
-  }
-}
 
 interface RegEntity {
   entity_id: string;
