@@ -85,15 +85,41 @@ export async function importRows(
 ): Promise<void> {
   const size = opts.chunkSize ?? 2000;
   const metadata = importMetadata(meta, haVersion);
+  const iso = hourIso();
   for (let i = 0; i < rows.length; i += size) {
-    const chunk = rows.slice(i, i + size);
-    await conn.sendMessagePromise({
-      type: "recorder/import_statistics",
-      metadata,
-      stats: chunk.map((r) => ({ start: new Date(r.start).toISOString(), state: r.state, sum: r.sum })),
-    });
-    opts.onChunk?.(Math.min(i + size, rows.length), rows.length);
+    const end = Math.min(i + size, rows.length);
+    const stats: { start: string; state: number; sum: number }[] = new Array(end - i);
+    for (let k = i; k < end; k++) {
+      const r = rows[k]!;
+      stats[k - i] = { start: iso(r.start), state: r.state, sum: r.sum };
+    }
+    await conn.sendMessagePromise({ type: "recorder/import_statistics", metadata, stats });
+    opts.onChunk?.(end, rows.length);
   }
+}
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const HOUR_SUFFIX = Array.from({ length: 24 }, (_, h) => `T${String(h).padStart(2, "0")}:00:00.000Z`);
+
+/**
+ * `new Date(ms).toISOString()` for row starts, with the date part computed once per UTC day
+ * (consecutive hourly rows share it): whole UTC hours are the UTC day's prefix + a fixed suffix.
+ * Anything else (not on the hour, outside years 0–9999) goes through `toISOString`.
+ */
+function hourIso(): (ms: number) => string {
+  let day = Number.NaN;
+  let prefix = "";
+  return (ms) => {
+    const d = Math.floor(ms / DAY_MS) * DAY_MS;
+    const h = (ms - d) / HOUR_MS;
+    if (!Number.isInteger(h) || ms < -62_167_219_200_000 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
+    if (d !== day) {
+      day = d;
+      prefix = new Date(d).toISOString().slice(0, 10);
+    }
+    return prefix + HOUR_SUFFIX[h]!;
+  };
 }
 
 /**
