@@ -3,6 +3,9 @@ import { addDays, dayBounds, localDay } from "./days.js";
 
 const HOUR = 3_600_000;
 
+/** What rebuilding needs of a reading (its quality flag plays no part). */
+type Energy = Pick<Reading, "start" | "durationMs" | "value">;
+
 /** One local day rebuilt from its readings. */
 export interface DayEnergy {
   day: LocalDate;
@@ -36,16 +39,16 @@ export interface DayEnergy {
  * Hours are UTC hours; for zones with whole-hour offsets (Europe/Paris, Europe/Brussels) these are
  * also local hours.
  */
-export function rebuildDays(readings: readonly Reading[], zone: string, fromDay: LocalDate, toDay: LocalDate): DayEnergy[] {
+export function rebuildDays(readings: readonly Energy[], zone: string, fromDay: LocalDate, toDay: LocalDate): DayEnergy[] {
   const out: DayEnergy[] = [];
   let i = 0;
-  const order = (a: Reading, b: Reading) => a.start - b.start || b.durationMs - a.durationMs;
+  const order = (a: Energy, b: Energy) => a.start - b.start || b.durationMs - a.durationMs;
   const sorted = readings.every((r, k) => k === 0 || order(readings[k - 1]!, r) <= 0) ? readings : [...readings].sort(order);
   for (let day = fromDay; day < toDay; day = addDays(day, 1)) {
     const { start, end } = dayBounds(day, zone);
     while (i < sorted.length && sorted[i]!.start + sorted[i]!.durationMs <= start) i++;
-    let daily: Reading | undefined;
-    const curve: Reading[] = [];
+    let daily: Energy | undefined;
+    const curve: Energy[] = [];
     for (let j = i; j < sorted.length && sorted[j]!.start < end; j++) {
       const r = sorted[j]!;
       if (r.start === start && r.durationMs === end - start) daily = r;
@@ -56,7 +59,7 @@ export function rebuildDays(readings: readonly Reading[], zone: string, fromDay:
   return out;
 }
 
-function buildDay(day: LocalDate, start: number, end: number, daily: Reading | undefined, curve: Reading[]): DayEnergy {
+function buildDay(day: LocalDate, start: number, end: number, daily: Energy | undefined, curve: Energy[]): DayEnergy {
   const hours = new Map<number, number>();
   const add = (h: number, v: number) => hours.set(h, (hours.get(h) ?? 0) + v);
   let covered = 0;
@@ -98,7 +101,7 @@ function buildDay(day: LocalDate, start: number, end: number, daily: Reading | u
 }
 
 /** Sub-spans of [start, end) not covered by any reading. */
-function uncovered(start: number, end: number, curve: readonly Reading[]): [number, number][] {
+function uncovered(start: number, end: number, curve: readonly Energy[]): [number, number][] {
   const spans: [number, number][] = [];
   let t = start;
   for (const r of [...curve].sort((a, b) => a.start - b.start)) {

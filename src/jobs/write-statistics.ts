@@ -6,7 +6,7 @@ import type { Meter } from "../domain/types.js";
 import type { Logger } from "../log.js";
 import { adjustSums, fetchStatisticRows, importRows, waitForRow, type StatisticMeta } from "../homeassistant/statistics.js";
 import type { Db } from "../store/db.js";
-import { clearDirty, dirtyRange, readingsBetween, readingsExtent } from "../store/readings.js";
+import { clearDirty, dirtyRange, energyBetween, readingsExtent } from "../store/readings.js";
 import { mirrorRowBefore, replaceMirrorFrom } from "../store/statistic-rows.js";
 
 /** Local days read back from the store at a time: a 3-year backfill never holds all its readings at once. */
@@ -20,7 +20,7 @@ function rebuildWindowed(db: Db, meterId: string, zone: string, fromDay: string,
   const days: DayEnergy[] = [];
   for (let a = fromDay; a < toDay; ) {
     const b = addDays(a, WINDOW_DAYS) < toDay ? addDays(a, WINDOW_DAYS) : toDay;
-    for (const d of rebuildDays(readingsBetween(db, meterId, dayStart(a, zone), dayStart(b, zone)), zone, a, b)) days.push(d);
+    for (const d of rebuildDays(energyBetween(db, meterId, dayStart(a, zone), dayStart(b, zone)), zone, a, b)) days.push(d);
     a = b;
   }
   return days;

@@ -73,9 +73,6 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
  * (so a day's daily reading comes before its half-hours).
  */
 export function readingsBetween(db: Db, meterId: string, from: number, to: number): Reading[] {
-  // Readings last at most a day (25 h), so `start > from − 25 h` bounds the primary-key range scan.
-  // Read in primary-key order (start, duration ascending: no sort in SQLite), then put the rare
-  // readings sharing a start (a day's daily reading and its first half-hour) longest first.
   const rows = db
     .prepare(
       `SELECT start, duration_ms, value, quality FROM readings
@@ -88,6 +85,38 @@ export function readingsBetween(db: Db, meterId: string, from: number, to: numbe
     const [start, durationMs, value, quality] = rows[i]!;
     out[i] = { start, durationMs, value, quality };
   }
+  return longestFirst(out);
+}
+
+/** A reading without its quality flag: what rebuilding hours and days needs. */
+export type Energy = Pick<Reading, "start" | "durationMs" | "value">;
+
+/**
+ * `readingsBetween` without the quality column (the statistics writer rebuilds a whole backfill
+ * from these: one string fewer per reading to read out of SQLite). Same rows, same order.
+ */
+export function energyBetween(db: Db, meterId: string, from: number, to: number): Energy[] {
+  const rows = db
+    .prepare(
+      `SELECT start, duration_ms, value FROM readings
+       WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
+    )
+    .raw()
+    .all(meterId, from - 25 * HOUR, to, from) as [number, number, number][];
+  const out: Energy[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    out[i] = { start: row[0], durationMs: row[1], value: row[2] };
+  }
+  return longestFirst(out);
+}
+
+/**
+ * Readings in primary-key order (start, duration ascending: no sort in SQLite; readings last at
+ * most a day, 25 h, so `start > from − 25 h` bounds the range scan), with the rare readings sharing
+ * a start (a day's daily reading and its first half-hour) put longest first, in place.
+ */
+function longestFirst<T extends Energy>(out: T[]): T[] {
   for (let i = 1; i < out.length; i++) {
     if (out[i]!.start !== out[i - 1]!.start) continue;
     let j = i - 1; // out[j..k] share one start, ascending durations: reverse the run
