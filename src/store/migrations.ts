@@ -3,7 +3,8 @@
  * Never edit a released migration: append a new one.
  *
  * Units: instants are UTC epoch ms; reading values are in the meter's unit (Wh for electricity);
- * `statistic_rows` mirror what was written to Home Assistant, in Wh (HA receives kWh).
+ * `statistic_rows` mirror what was written to Home Assistant, in Wh (HA receives kWh); since
+ * migration 5 they are keyed by `statistic_ids.id`.
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -125,5 +126,26 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO dirty_spans (meter_id, first_hour, last_hour)
     SELECT meter_id, MIN(hour), MAX(hour) FROM dirty_hours GROUP BY meter_id;
   DROP TABLE dirty_hours;
+  `,
+  // 5: the mirror of written rows keyed by a small integer per statistic instead of the statistic
+  // id text in every row (a 3-year backfill mirrors 26k rows: ~2.5× fewer pages to write).
+  // `statistic_rows` keeps its name and columns except `statistic_id` → `statistic` (statistic_ids.id).
+  `
+  CREATE TABLE statistic_ids (
+    id INTEGER PRIMARY KEY,
+    statistic_id TEXT NOT NULL UNIQUE
+  );
+  INSERT INTO statistic_ids (statistic_id) SELECT DISTINCT statistic_id FROM statistic_rows ORDER BY statistic_id;
+  CREATE TABLE statistic_rows_v5 (
+    statistic INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    state_wh REAL NOT NULL,
+    sum_wh REAL NOT NULL,
+    PRIMARY KEY (statistic, start)
+  ) WITHOUT ROWID;
+  INSERT INTO statistic_rows_v5 (statistic, start, state_wh, sum_wh)
+    SELECT i.id, r.start, r.state_wh, r.sum_wh FROM statistic_rows r JOIN statistic_ids i ON i.statistic_id = r.statistic_id;
+  DROP TABLE statistic_rows;
+  ALTER TABLE statistic_rows_v5 RENAME TO statistic_rows;
   `,
 ];

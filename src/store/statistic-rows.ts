@@ -1,4 +1,4 @@
-import { insertMany } from "./bulk.js";
+import type { Statement } from "better-sqlite3";
 import type { Db } from "./db.js";
 
 /** A statistic row as last written to Home Assistant (Wh; HA receives kWh). */
@@ -8,13 +8,16 @@ export interface MirrorRow {
   sumWh: number;
 }
 
+/** The mirror's integer key of a statistic id (`statistic_ids`), or null when never written. */
+const KEY = `(SELECT id FROM statistic_ids WHERE statistic_id = ?)`;
+
 /** The last mirrored row of `statisticId` strictly before `before` (UTC ms), or null. */
 export function mirrorRowBefore(db: Db, statisticId: string, before: number): MirrorRow | null {
   return (
     (db
       .prepare(
         `SELECT start, state_wh AS stateWh, sum_wh AS sumWh FROM statistic_rows
-         WHERE statistic_id = ? AND start < ? ORDER BY start DESC LIMIT 1`,
+         WHERE statistic = ${KEY} AND start < ? ORDER BY start DESC LIMIT 1`,
       )
       .get(statisticId, before) as MirrorRow | undefined) ?? null
   );
@@ -27,10 +30,26 @@ export function lastMirrorRow(db: Db, statisticId: string): MirrorRow | null {
 
 /** First mirrored row start of `statisticId`, or null. */
 export function firstMirrorStart(db: Db, statisticId: string): number | null {
-  const row = db.prepare(`SELECT MIN(start) AS s FROM statistic_rows WHERE statistic_id = ?`).get(statisticId) as {
+  const row = db.prepare(`SELECT MIN(start) AS s FROM statistic_rows WHERE statistic = ${KEY}`).get(statisticId) as {
     s: number | null;
   };
   return row.s;
+}
+
+/** Rows per multi-row INSERT (4 values each: well under SQLite's 32,766 variables). */
+const CHUNK = 500;
+const inserts = new WeakMap<Db, Map<number, Statement>>();
+
+/** The cached `INSERT … VALUES (?, ?, ?, ?), …` of `rows` rows. */
+function insertStatement(db: Db, rows: number): Statement {
+  let byRows = inserts.get(db);
+  if (!byRows) inserts.set(db, (byRows = new Map()));
+  let stmt = byRows.get(rows);
+  if (!stmt) {
+    stmt = db.prepare(`INSERT INTO statistic_rows (statistic, start, state_wh, sum_wh) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`);
+    byRows.set(rows, stmt);
+  }
+  return stmt;
 }
 
 /**
@@ -39,25 +58,22 @@ export function firstMirrorStart(db: Db, statisticId: string): number | null {
  */
 export function replaceMirrorFrom(db: Db, statisticId: string, from: number, rows: readonly MirrorRow[]): void {
   db.transaction(() => {
-    db.prepare(`DELETE FROM statistic_rows WHERE statistic_id = ? AND start >= ?`).run(statisticId, from);
-    insertMany(
-      db,
-      "INSERT INTO statistic_rows (statistic_id, start, state_wh, sum_wh)",
-      4,
-      flatRows(statisticId, rows),
-    );
+    db.prepare(`INSERT OR IGNORE INTO statistic_ids (statistic_id) VALUES (?)`).run(statisticId);
+    const key = (db.prepare(`SELECT id FROM statistic_ids WHERE statistic_id = ?`).get(statisticId) as { id: number }).id;
+    db.prepare(`DELETE FROM statistic_rows WHERE statistic = ? AND start >= ?`).run(key, from);
+    // One multi-row statement per chunk of rows, values flattened without an array per row.
+    const values: unknown[] = new Array(Math.min(rows.length, CHUNK) * 4);
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const n = Math.min(CHUNK, rows.length - i);
+      if (values.length !== n * 4) values.length = n * 4;
+      for (let j = 0, k = 0; j < n; j++) {
+        const r = rows[i + j]!;
+        values[k++] = key;
+        values[k++] = r.start;
+        values[k++] = r.stateWh;
+        values[k++] = r.sumWh;
+      }
+      insertStatement(db, n).run(values);
+    }
   })();
-}
-
-/** `[id, start, state, sum, id, start, …]` for insertMany, without a temporary array per row. */
-function flatRows(statisticId: string, rows: readonly MirrorRow[]): unknown[] {
-  const out: unknown[] = new Array(rows.length * 4);
-  for (let i = 0, k = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    out[k++] = statisticId;
-    out[k++] = r.start;
-    out[k++] = r.stateWh;
-    out[k++] = r.sumWh;
-  }
-  return out;
 }

@@ -142,4 +142,17 @@ describe("statistic mirror", () => {
     expect(firstMirrorStart(db, ID)).toBe(H);
     expect(lastMirrorRow(db, "other")).toEqual(row(4, 1, 1));
   });
+
+  it("replaceMirrorFrom writes every row of a long series (several multi-row chunks), then replaces its tail", () => {
+    const rows = Array.from({ length: 1234 }, (_, k) => row(k, k % 7, (k * (k + 1)) / 2));
+    replaceMirrorFrom(db, ID, 0, rows);
+    replaceMirrorFrom(db, "other", 0, rows.slice(0, 3));
+    const all = () =>
+      db.prepare(`SELECT start, state_wh AS stateWh, sum_wh AS sumWh FROM statistic_rows WHERE statistic = (SELECT id FROM statistic_ids WHERE statistic_id = ?) ORDER BY start`).all(ID);
+    expect(all()).toEqual(rows);
+    replaceMirrorFrom(db, ID, 600 * H, rows.slice(600, 1001));
+    expect(all()).toEqual(rows.slice(0, 1001));
+    expect(lastMirrorRow(db, "other")).toEqual(rows[2]);
+    expect(mirrorRowBefore(db, ID, 1000 * H)).toEqual(rows[999]);
+  });
 });

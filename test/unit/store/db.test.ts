@@ -4,6 +4,7 @@ import { openStore } from "../../../src/store/db.js";
 import { getKv, setKv } from "../../../src/store/kv.js";
 import { listMeters, upsertMeter } from "../../../src/store/meters.js";
 import { MIGRATIONS } from "../../../src/store/migrations.js";
+import { firstMirrorStart, lastMirrorRow } from "../../../src/store/statistic-rows.js";
 import { METER, tempDir } from "./helpers.js";
 
 const TABLES = ["anomalies", "day_coverage", "dirty_spans", "kv", "meters", "readings", "request_log", "statistic_rows", "sync_state"];
@@ -83,6 +84,27 @@ describe("openStore", () => {
     expect(db.prepare(`SELECT meter_id, first_hour, last_hour FROM dirty_spans`).all()).toEqual([
       { meter_id: METER.id, first_hour: 3_600_000, last_hour: 36_000_000 },
     ]);
+    db.close();
+  });
+
+  it("migration 5 keeps the mirror of written rows (now keyed by statistic number)", () => {
+    const t = temp();
+    const path = t.file("energy.db");
+    const raw = new Database(path);
+    raw.transaction(() => {
+      for (let v = 0; v < 4; v++) raw.exec(MIGRATIONS[v]!);
+      raw.pragma("user_version = 4");
+    })();
+    const ins = raw.prepare(`INSERT INTO statistic_rows (statistic_id, start, state_wh, sum_wh) VALUES (?, ?, ?, ?)`);
+    ins.run("energy_bridge:b", 3_600_000, 5, 15);
+    ins.run("energy_bridge:a", 0, 1, 1);
+    ins.run("energy_bridge:a", 3_600_000, 2, 3);
+    raw.close();
+    const db = openStore(path);
+    expect(lastMirrorRow(db, "energy_bridge:a")).toEqual({ start: 3_600_000, stateWh: 2, sumWh: 3 });
+    expect(firstMirrorStart(db, "energy_bridge:a")).toBe(0);
+    expect(lastMirrorRow(db, "energy_bridge:b")).toEqual({ start: 3_600_000, stateWh: 5, sumWh: 15 });
+    expect(lastMirrorRow(db, "energy_bridge:c")).toBeNull();
     db.close();
   });
 
