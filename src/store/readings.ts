@@ -1,8 +1,20 @@
+import type { Statement } from "better-sqlite3";
 import type { Reading } from "../domain/types.js";
 import { insertMany } from "./bulk.js";
 import type { Db } from "./db.js";
 
 const HOUR = 3_600_000;
+
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+/** `db.prepare(sql)`, prepared once per database (the hot statements run once per batch or window). */
+function cached(db: Db, sql: string): Statement {
+  let bySql = statements.get(db);
+  if (!bySql) statements.set(db, (bySql = new Map()));
+  let stmt = bySql.get(sql);
+  if (!stmt) bySql.set(sql, (stmt = db.prepare(sql)));
+  return stmt;
+}
 
 /** Counts of one `upsertReadings` call. */
 export interface UpsertResult {
@@ -32,8 +44,7 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
   }
   db.transaction(() => {
     // Read what the batch's span already holds once, write only new or changed readings.
-    const rows = db
-      .prepare(`SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start <= ?`)
+    const rows = cached(db, `SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start <= ?`)
       .raw()
       .all(meterId, lo, hi) as [number, number, number, string | null][];
     const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
@@ -96,11 +107,11 @@ export type Energy = Pick<Reading, "start" | "durationMs" | "value">;
  * from these: one string fewer per reading to read out of SQLite). Same rows, same order.
  */
 export function energyBetween(db: Db, meterId: string, from: number, to: number): Energy[] {
-  const rows = db
-    .prepare(
-      `SELECT start, duration_ms, value FROM readings
-       WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
-    )
+  const rows = cached(
+    db,
+    `SELECT start, duration_ms, value FROM readings
+     WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
+  )
     .raw()
     .all(meterId, from - 25 * HOUR, to, from) as [number, number, number][];
   const out: Energy[] = new Array(rows.length);
@@ -170,7 +181,8 @@ export function deleteReadings(db: Db, meterId: string, from: number, to: number
  * rebuild and diff a little more (it sends only what differs from Home Assistant).
  */
 function markDirty(db: Db, meterId: string, first: number, last: number): void {
-  db.prepare(
+  cached(
+    db,
     `INSERT INTO dirty_spans (meter_id, first_hour, last_hour) VALUES (?, ?, ?)
      ON CONFLICT(meter_id) DO UPDATE SET first_hour = MIN(first_hour, excluded.first_hour),
        last_hour = MAX(last_hour, excluded.last_hour)`,
