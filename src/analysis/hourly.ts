@@ -78,7 +78,12 @@ function buildDay(day: LocalDate, start: number, end: number, daily: Energy | un
     for (const [a, b] of spans) splitIntoHours(a, b, value * ((b - a) / total), add);
   };
   const addCurve = (scale: number) => {
-    for (const r of curve) splitIntoHours(r.start, r.start + r.durationMs, r.value * scale, add);
+    for (const r of curve) {
+      const h = Math.floor(r.start / HOUR) * HOUR;
+      // Most readings (half-hours) lie inside one UTC hour: add them directly.
+      if (r.start + r.durationMs <= h + HOUR) add(h, r.value * scale);
+      else splitIntoHours(r.start, r.start + r.durationMs, r.value * scale, add);
+    }
   };
 
   if (!daily) {

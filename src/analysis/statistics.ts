@@ -28,10 +28,11 @@ export function runningSums(days: readonly DayEnergy[], previousSumWh: number): 
       prev = h;
     }
     if (ordered) {
-      for (const [start, wh] of d.hours) {
+      // forEach: no [key, value] pair allocated per hour.
+      d.hours.forEach((wh, start) => {
         sum += wh;
         rows.push({ start, stateWh: wh, sumWh: sum });
-      }
+      });
       continue;
     }
     for (const [start, wh] of [...d.hours.entries()].sort((a, b) => a[0] - b[0])) {
