@@ -148,4 +148,21 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE statistic_rows;
   ALTER TABLE statistic_rows_v5 RENAME TO statistic_rows;
   `,
+  // 6: the token vault (auth/token-vault.ts): per account, the AES-256-GCM ciphertext of its token
+  // set (access + refresh token, scope, extras), its 12-byte IV and 16-byte tag; never plaintext.
+  // `expires_at` / `refresh_expires_at` (UTC epoch ms, NULL = unknown) are query copies of values
+  // also inside the ciphertext, for the refresh job.
+  `
+  CREATE TABLE account_tokens (
+    account_id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    ciphertext BLOB NOT NULL,
+    iv BLOB NOT NULL,
+    tag BLOB NOT NULL,
+    expires_at INTEGER,
+    refresh_expires_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX account_tokens_expires_at ON account_tokens (expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];
