@@ -10,13 +10,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe } from "vitest";
 import { stringify } from "yaml";
 import { connectHomeAssistant, type ConnectOptions, type HaLink } from "../../src/homeassistant/connection.js";
+import { freePort } from "./ports.js";
 
 /** The Home Assistant Core releases `scripts/setup-ha.sh` installs, oldest first. */
 export const HA_VERSIONS = ["2025.4.4", "2026.2.3"] as const;
@@ -153,18 +153,6 @@ function installExitHook(): void {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
 
 function configurationYaml(port: number, extraConfig?: string): string {
   // No default_config (it pulls discovery integrations: bluetooth, dhcp, ssdp, zeroconf, cloud, …).
