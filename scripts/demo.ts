@@ -9,6 +9,8 @@
 import { createServer } from "node:net";
 import { rmSync } from "node:fs";
 import { startHomeAssistant } from "../test/helpers/ha-harness.js";
+import { mosquittoAvailability, startMosquitto, type MosquittoBroker } from "../test/helpers/mosquitto.js";
+import { addMqttIntegration, withBirth } from "../test/helpers/ha-mqtt.js";
 import { startProviderSimulator } from "../test/helpers/provider-simulator.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../test/helpers/dataset.js";
 import { testSettings } from "../test/helpers/service-fixture.js";
@@ -40,6 +42,18 @@ const ha = await startHomeAssistant({
 });
 say(`Home Assistant ${ha.version} is up at ${ha.url} (started in ${(ha.timings.totalMs / 1000).toFixed(1)} s)`);
 
+// Real entities need an MQTT broker: a local Mosquitto (Debian's, from scripts/setup-mosquitto.sh)
+// and HA's MQTT integration; without it the add-on falls back to plain REST states.
+let broker: MosquittoBroker | undefined;
+if (mosquittoAvailability().available) {
+  broker = await startMosquitto();
+  const b = broker;
+  await withBirth(b.url, () => addMqttIntegration(ha, { host: b.host, port: b.port }));
+  say(`Mosquitto at ${b.url}, MQTT integration added: entities come through MQTT discovery (device "Linky demo")`);
+} else {
+  say("no mosquitto installed (bash scripts/setup-mosquitto.sh as root): entities will be plain REST states");
+}
+
 const series = loadHalfHourSeries(SCEAUX_2008_30MIN);
 const sim = await startProviderSimulator({ series });
 say(`Conso API simulator at ${sim.baseUrl}: real 30-min data of a household in Sceaux (UCI dataset, CC BY 4.0), shifted ${Math.round(sim.shiftMs / 604_800_000)} weeks to end yesterday`);
@@ -49,6 +63,7 @@ say(`Conso API simulator at ${sim.baseUrl}: real 30-min data of a household in S
 const settings = testSettings(ha, sim, {
   meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky demo", production: "off" }],
   logLevel: "info",
+  ...(broker ? { mqtt: { url: broker.url } } : {}),
 });
 const dataDir = settings.dataDir;
 const log = createLogger("info");
@@ -95,6 +110,7 @@ const stop = async () => {
   await app.stop();
   await sim.close();
   await ha.stop();
+  await broker?.stop();
   rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
 };
