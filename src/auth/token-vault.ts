@@ -53,15 +53,7 @@ export interface TokenVaultOptions {
 }
 
 /** What is encrypted: everything secret plus the expiries (so they are authenticated too). */
-interface Payload {
-  v: 1;
-  accessToken: string;
-  refreshToken?: string;
-  expiresAt?: number;
-  refreshExpiresAt?: number;
-  scope?: string;
-  extra?: Record<string, unknown>;
-}
+type Payload = TokenSet & { v: 1 };
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

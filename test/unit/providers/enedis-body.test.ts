@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseEnedisBody, parseEnedisMaxPowerBody, recogniseEnedisBody, type EnedisBodyOptions } from "../../../src/providers/enedis-body.js";
 import { errorInfo, isEndOfHistory, isNotSubscribed } from "../../../src/providers/enedis-errors.js";
-import { ProviderError } from "../../../src/domain/errors.js";
-import { fixture, medEnvelope, meterReading, PRM } from "./fixtures/helpers.js";
+import { fixture, medEnvelope, meterReading, PRM, thrown } from "./fixtures/helpers.js";
 
 const utc = (iso: string): number => Date.parse(iso);
 const opts = (resolution: EnedisBodyOptions["resolution"], extra: Partial<EnedisBodyOptions> = {}): EnedisBodyOptions => ({
@@ -13,15 +12,6 @@ const opts = (resolution: EnedisBodyOptions["resolution"], extra: Partial<Enedis
   ...extra,
 });
 
-function thrown(fn: () => unknown): ProviderError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProviderError) return e;
-    throw e;
-  }
-  throw new Error("expected a ProviderError");
-}
 
 describe("parseEnedisBody — recognises the shape, not the URL", () => {
   it("v2 raw, v5 wrapped, v5 inner", () => {

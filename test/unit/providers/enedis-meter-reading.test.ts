@@ -5,8 +5,7 @@ import {
   unwrapMeterReading,
   type ParseMeterReadingOptions,
 } from "../../../src/providers/enedis-meter-reading.js";
-import { ProviderError } from "../../../src/domain/errors.js";
-import { fixture, meterReading, PRM } from "./fixtures/helpers.js";
+import { fixture, meterReading, PRM, thrown } from "./fixtures/helpers.js";
 
 const HOUR = 3_600_000;
 const HALF = 1_800_000;
@@ -16,15 +15,6 @@ function opts(resolution: ParseMeterReadingOptions["resolution"], now = "2030-01
   return { prm: PRM, resolution, timezone: "Europe/Paris", now: () => utc(now) };
 }
 
-function thrown(fn: () => unknown): ProviderError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProviderError) return e;
-    throw e;
-  }
-  throw new Error("expected a ProviderError");
-}
 
 /** The 48 standard half-hour end stamps of a local day, "00:30" … "23:30", then next day "00:00". */
 function halfHourStamps(day: string, nextDay: string): string[] {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseEnedisV2, parseEnedisV2MaxPower, type EnedisV2Options } from "../../../src/providers/enedis-v2.js";
-import { ProviderError } from "../../../src/domain/errors.js";
-import { fixture, halfHourEndStamps, medShift, PRM, v2Body, type V2Point } from "./fixtures/helpers.js";
+import { fixture, halfHourEndStamps, medShift, PRM, v2Body, type V2Point, thrown } from "./fixtures/helpers.js";
 
 const HOUR = 3_600_000;
 const HALF = 1_800_000;
@@ -11,15 +10,6 @@ function opts(resolution: EnedisV2Options["resolution"], extra: Partial<EnedisV2
   return { usagePoint: PRM, resolution, timezone: "Europe/Paris", now: () => utc("2030-01-01T00:00:00Z"), ...extra };
 }
 
-function thrown(fn: () => unknown): ProviderError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProviderError) return e;
-    throw e;
-  }
-  throw new Error("expected a ProviderError");
-}
 
 describe("parseEnedisV2 — the reference shapes (enedis-2026.md §3)", () => {
   it("daily consommation_quotidienne: Wh per local day, quality = etapeMetier", () => {
