@@ -21,7 +21,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/integration/**", "**/node_modules/**"] },
+        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/integration/**", "test/e2e/**", "**/node_modules/**"] },
+      },
+      // Real peers that are not Home Assistant (oidc-provider, headless Chromium): run once.
+      {
+        extends: true,
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"] },
       },
       ...HA_VERSIONS.map((v) => ({
         extends: true as const,

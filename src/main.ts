@@ -4,6 +4,7 @@
  * {@link SHUTDOWN_BOUND_MS}. A module whose `start` throws is reported by name and the others
  * still run. `cli.ts` only parses the command line and calls {@link runService} or {@link syncOnce}.
  */
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { connectHomeAssistant, type HaLink } from "./homeassistant/connection.js";
 import type { HaRest } from "./homeassistant/rest.js";
@@ -16,6 +17,10 @@ import { LinkyModule } from "./modules/energy/linky-module.js";
 import { EventBus } from "./modules/events.js";
 import type { Module, ModuleContext, ModuleHealth } from "./modules/module.js";
 import { createSchedulerService, type SchedulerService } from "./modules/scheduler-service.js";
+import { createWebRoutes } from "./modules/web-routes.js";
+import { defaultModules } from "./modules/catalog.js";
+import { TokenVault } from "./auth/token-vault.js";
+import { loadOrCreateVaultKey } from "./auth/vault-key.js";
 import type { ProviderRuntimeOptions } from "./providers/index.js";
 import { loadSettings, SettingsError, type Settings } from "./settings.js";
 import { openStore, type Db } from "./store/db.js";
@@ -82,6 +87,9 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
   log.info(`connected to Home Assistant ${ha.haVersion} (${settings.mode} mode), ${settings.meters.length} meter(s)`);
   const rest: HaRest = { apiUrl: settings.homeAssistant.apiUrl, token: settings.homeAssistant.token };
   const scheduler = createSchedulerService(db, log);
+  mkdirSync(settings.dataDir, { recursive: true });
+  const vaultKey = loadOrCreateVaultKey(settings.dataDir, settings.vaultKey);
+  const vault = new TokenVault(db, vaultKey.key, { now, log });
   const entities = await createEntitySink({
     rest,
     log,
@@ -98,6 +106,8 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
     entities,
     events,
     scheduler,
+    vault,
+    web: createWebRoutes(),
     log,
     now,
     ...(opts.providerRuntime ? { providerRuntime: opts.providerRuntime } : {}),
@@ -193,7 +203,7 @@ export async function runService(optionsPath?: string): Promise<number> {
   const settings = settingsOrExit(optionsPath);
   if (typeof settings === "number") return settings;
   const log = createLogger(settings.logLevel);
-  const app = await startApp(settings, { log, waitForHomeAssistant: true });
+  const app = await startApp(settings, { log, waitForHomeAssistant: true, extraModules: defaultModules(settings) });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal} received, stopping`);

@@ -46,6 +46,8 @@ const optionsObject = z
       .optional(),
     mqtt_username: z.string().min(1).optional(),
     mqtt_password: z.string().min(1).optional(),
+    /** Key of the token vault (64 hex or base64 of 32 bytes); absent = generated into the data folder. */
+    vault_key: z.string().min(1).optional(),
   })
   .strict();
 
@@ -108,6 +110,8 @@ export interface Settings {
   logLevel: (typeof LOG_LEVELS)[number];
   /** The `mqtt_url` / `mqtt_username` / `mqtt_password` options, when set. */
   mqtt?: { url: string; username?: string; password?: string };
+  /** The `vault_key` option (auth/vault-key.ts parses it); absent = key file in `dataDir`. */
+  vaultKey?: string;
 }
 
 /** Invalid or missing configuration: the message names the option and what is wrong. */
@@ -212,5 +216,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
           },
         }
       : {}),
+    ...(o.vault_key ? { vaultKey: o.vault_key } : {}),
   };
 }

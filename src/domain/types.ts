@@ -190,3 +190,32 @@ export interface StatisticRow {
   state: number;
   sum: number;
 }
+
+/** Providers an account can be connected to from the add-on's page (the accounts issue). */
+export type AccountProvider = "enedis_data_connect" | "conso_api" | "myelectricaldata" | "cozy" | "ores" | "tado";
+
+/**
+ * An account's state as the page and Home Assistant show it: `connected`; `expiring` (token or
+ * consent expires soon); `revoked` (consent withdrawn / refresh refused: the user must reconnect);
+ * `error` (it works no more for another reason, in `detail`).
+ */
+export type AccountStatus = "connected" | "expiring" | "revoked" | "error";
+
+/**
+ * A connected account (store/accounts.ts). Secrets are never here: tokens live encrypted in the
+ * token vault under the same `id`. `config` is public, provider-specific JSON (a Cozy instance URL,
+ * the PRMs of an Enedis consent, a Tado home id). Instants are UTC epoch ms.
+ */
+export interface Account {
+  /** Stable id, `<provider>_<provider's own id>` (e.g. `cozy_alice.mycozy.cloud`, `tado_12345`). */
+  id: string;
+  provider: AccountProvider;
+  /** What the user sees, e.g. "alice.mycozy.cloud". */
+  label: string;
+  status: AccountStatus;
+  /** One plain sentence for the user when status is not `connected`, else null. */
+  detail: string | null;
+  config: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}

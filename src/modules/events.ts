@@ -18,6 +18,10 @@ export interface BusEvents {
   token_expiring: { accountId: string; expiresAt: number };
   /** An account was connected from the add-on's page (the accounts issue emits it). */
   account_connected: { accountId: string; provider: string };
+  /** An account was disconnected (its tokens are gone); modules stop using it. */
+  account_disconnected: { accountId: string; provider: string };
+  /** An account's status changed (store/accounts.ts holds it): e.g. consent revoked → `revoked`. */
+  account_status: { accountId: string; provider: string; status: string; detail: string | null };
 }
 
 export type BusEventName = keyof BusEvents;

@@ -11,8 +11,10 @@ import type { Logger } from "../log.js";
 import type { ProviderRuntimeOptions } from "../providers/index.js";
 import type { Settings } from "../settings.js";
 import type { Db } from "../store/db.js";
+import type { TokenVault } from "../auth/token-vault.js";
 import type { EventBus } from "./events.js";
 import type { SchedulerService } from "./scheduler-service.js";
+import type { WebRoutes } from "./web-routes.js";
 
 /** A module's own view of its health (shown in logs now, later on the add-on's page). */
 export interface ModuleHealth {
@@ -35,6 +37,10 @@ export interface ModuleContext {
   entities: EntitySink;
   events: EventBus;
   scheduler: SchedulerService;
+  /** Encrypted account tokens (auth/token-vault.ts); accounts themselves are in store/accounts.ts. */
+  vault: TokenVault;
+  /** Route registry the web module mounts (modules/web-routes.ts); the web module starts last. */
+  web: WebRoutes;
   log: Logger;
   /** Clock, UTC epoch ms (tests inject a fake). */
   now: () => number;

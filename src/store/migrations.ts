@@ -165,4 +165,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX account_tokens_expires_at ON account_tokens (expires_at) WHERE expires_at IS NOT NULL;
   `,
+  `
+  -- Connected accounts (the accounts issue): one row per account, whatever its provider. Secrets
+  -- are never here: they live encrypted in account_tokens (same id). config is public JSON
+  -- (Cozy instance URL, PRMs of a consent, Tado home id…).
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    label TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail TEXT,
+    config TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- Schema versions of the tables a module owns (store/module-schema.ts): each module migrates
+  -- its own tables, so modules never share one migration list.
+  CREATE TABLE module_schema (
+    module TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+  );
+  `,
 ];

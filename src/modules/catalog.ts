@@ -1,0 +1,14 @@
+/**
+ * The modules the service runs after the energy module, in start order, built from the settings.
+ * The web module must stay last: the others add their pages and API to the route registry
+ * (modules/web-routes.ts) while they start. Add a feature here, nowhere else in the root.
+ */
+import type { Settings } from "../settings.js";
+import type { Module } from "./module.js";
+
+/** See the file comment. */
+export function defaultModules(settings: Settings): Module[] {
+  void settings;
+  const modules: Module[] = [];
+  return modules;
+}
