@@ -63,7 +63,7 @@ export interface MeterFeatures {
 }
 
 /** HA component (entity platform) of a config. */
-export type Component = "sensor" | "binary_sensor";
+export type Component = "sensor" | "binary_sensor" | "switch" | "light" | "climate" | "cover";
 
 /** The entities of one meter, by their suffix in ids and topics. */
 export type MeterEntityKind = "daily" | "anomaly" | "last_sync" | "requests_left" | "history" | "max_power";
@@ -79,8 +79,12 @@ export interface DiscoveryConfig {
   topic: string;
   stateTopic: string;
   attributesTopic?: string;
-  /** The meter id this entity belongs to, or null for the bridge's own entity. */
+  /** The group this entity belongs to (a meter id, or `device:<key>`), or null for the bridge's own entity. */
   meterId: string | null;
+  /** Generic devices: the entity's topic root (`~`); every state sub-topic under it is the entity's. */
+  topicRoot?: string;
+  /** Generic devices: the command topics this entity accepts (subscribed by the publisher). */
+  commandTopics?: string[];
   /** The discovery config body (full key names). */
   payload: Record<string, unknown>;
 }
@@ -164,7 +168,8 @@ export function meterUniqueId(meterId: string, kind: MeterEntityKind): string {
   return `energy_bridge_${meterKey(meterId)}_${kind}`;
 }
 
-function origin(opts: DiscoveryOptions): Record<string, unknown> {
+/** The `origin` block of every config. */
+export function origin(opts: DiscoveryOptions): Record<string, unknown> {
   return { name: ORIGIN_NAME, sw_version: opts.swVersion, support_url: opts.supportUrl ?? SUPPORT_URL };
 }
 
@@ -191,7 +196,8 @@ export function meterDevice(meter: MeterDescriptor): Record<string, unknown> {
   };
 }
 
-function availability(topics: string[]): Record<string, unknown> {
+/** Availability block: every topic must say online (`availability_mode: all`). */
+export function availability(topics: string[]): Record<string, unknown> {
   return { availability: topics.map((topic) => ({ topic })), availability_mode: "all" };
 }
 

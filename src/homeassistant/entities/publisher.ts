@@ -49,7 +49,7 @@ import {
   type MeterDescriptor,
   type MeterFeatures,
 } from "./discovery.js";
-import { meterStateMessages, type MeterStateInput } from "./states.js";
+import { meterStateMessages, type MeterStateInput, type StateMessage } from "./states.js";
 
 /** Remembers the entities the user deleted in HA (the service backs it by SQLite). */
 export interface DeletedEntities {
@@ -119,6 +119,10 @@ export class EntityPublisher {
   private readonly selfCleared = new Set<string>();
   /** Retained topics of removed meters still to be emptied. */
   private readonly toEmpty = new Set<string>();
+  /** Command topics of declared entities, and those subscribed on the current connection. */
+  private readonly commandTopics = new Set<string>();
+  private readonly subscribed = new Set<string>();
+  private readonly commandHandlers = new Set<(topic: string, payload: string) => void>();
   /** Last payload sent per topic on the current connection (skip identical re-sends). */
   private readonly sent = new Map<string, string>();
   private generation = 0;
@@ -141,6 +145,11 @@ export class EntityPublisher {
     this.echoTopic = `${this.base}/bridge/echo/${this.clientId}`;
     for (const c of bridgeConfigs(opts.discovery)) this.configs.set(c.topic, c);
     this.states.set(bridgeVersionTopic(opts.discovery), opts.discovery.swVersion);
+  }
+
+  /** Where and as what configs are published (prefix, base topic, version). */
+  get discovery(): DiscoveryOptions {
+    return this.opts.discovery;
   }
 
   /** True while connected and past the first publish round of this connection. */
@@ -168,6 +177,7 @@ export class EntityPublisher {
       this.generation++;
       this.replaying = false;
       this.sent.clear();
+      this.subscribed.clear();
     });
     client.on("offline", () => this.log.debug(`MQTT: disconnected from ${describeBroker(b)}; reconnecting`));
     client.on("message", (topic, payload, packet) => this.onMessage(topic, payload.toString(), packet.retain));
@@ -186,29 +196,13 @@ export class EntityPublisher {
    * Declares a meter's entities (configs from `meterConfigs`) and sets its availability `online`
    * unless set before. Publishes them now when connected; deleted ones are skipped.
    */
-  async declareMeter(meter: MeterDescriptor, features: MeterFeatures = {}): Promise<void> {
-    const cfgs = meterConfigs(meter, features, this.opts.discovery);
-    for (const c of cfgs) {
-      this.configs.set(c.topic, c);
-      this.toEmpty.delete(c.topic);
-      this.toEmpty.delete(c.stateTopic);
-      if (c.attributesTopic) this.toEmpty.delete(c.attributesTopic);
-    }
-    const avail = meterAvailabilityTopic(meter.id, this.opts.discovery);
-    this.toEmpty.delete(avail);
-    if (!this.availability.has(avail)) this.availability.set(avail, ONLINE);
-    if (!this.connected) return;
-    const gen = this.generation;
-    this.noticeDeletionsWhileAway(cfgs);
-    await this.publishConfigs(cfgs, gen);
-    await this.send(avail, this.availability.get(avail)!, gen);
+  declareMeter(meter: MeterDescriptor, features: MeterFeatures = {}): Promise<void> {
+    return this.declareGroup(meterConfigs(meter, features, this.opts.discovery), meterAvailabilityTopic(meter.id, this.opts.discovery));
   }
 
   /** Sets a meter's availability topic (`online`/`offline`); its measurements follow it. */
-  async setMeterAvailable(meterId: string, available: boolean): Promise<void> {
-    const topic = meterAvailabilityTopic(meterId, this.opts.discovery);
-    this.availability.set(topic, available ? ONLINE : OFFLINE);
-    if (this.connected) await this.send(topic, available ? ONLINE : OFFLINE, this.generation);
+  setMeterAvailable(meterId: string, available: boolean): Promise<void> {
+    return this.setAvailability(meterAvailabilityTopic(meterId, this.opts.discovery), available);
   }
 
   /**
@@ -216,12 +210,8 @@ export class EntityPublisher {
    * memory and re-sent on reconnect and HA birth; unchanged payloads are not re-sent; states of a
    * deleted entity are dropped.
    */
-  async publishMeterStates(input: MeterStateInput): Promise<void> {
-    const msgs = meterStateMessages(input, this.opts.discovery).filter((m) => !this.isDeletedTopic(m.topic));
-    for (const m of msgs) this.states.set(m.topic, m.payload);
-    if (!this.connected) return;
-    const gen = this.generation;
-    await Promise.all(msgs.map((m) => this.send(m.topic, m.payload, gen)));
+  publishMeterStates(input: MeterStateInput): Promise<void> {
+    return this.publishStates(meterStateMessages(input, this.opts.discovery));
   }
 
   /**
@@ -229,8 +219,60 @@ export class EntityPublisher {
    * entities and the device), states and availability — now, or on the next connect — and
    * `forget`s its unique ids in the store. Not for disconnects or shutdown.
    */
-  async removeMeter(meterId: string): Promise<void> {
-    const mine = [...this.configs.values()].filter((c) => c.meterId === meterId);
+  removeMeter(meterId: string): Promise<void> {
+    return this.removeGroup(meterId, meterAvailabilityTopic(meterId, this.opts.discovery));
+  }
+
+  /**
+   * Declares one group of configs (a meter's, or a generic device's: all with the same
+   * `meterId` group key) with its own availability topic, set `online` unless set before.
+   * Publishes now when connected; configs the user deleted are skipped.
+   */
+  async declareGroup(cfgs: DiscoveryConfig[], availabilityTopic: string): Promise<void> {
+    for (const c of cfgs) {
+      this.configs.set(c.topic, c);
+      this.toEmpty.delete(c.topic);
+      this.toEmpty.delete(c.stateTopic);
+      if (c.attributesTopic) this.toEmpty.delete(c.attributesTopic);
+    }
+    this.toEmpty.delete(availabilityTopic);
+    if (!this.availability.has(availabilityTopic)) this.availability.set(availabilityTopic, ONLINE);
+    for (const c of cfgs) for (const t of c.commandTopics ?? []) this.commandTopics.add(t);
+    if (!this.connected) return;
+    const gen = this.generation;
+    this.noticeDeletionsWhileAway(cfgs);
+    await this.publishConfigs(cfgs, gen);
+    await this.send(availabilityTopic, this.availability.get(availabilityTopic)!, gen);
+    await this.subscribeCommands(gen);
+  }
+
+  /** Sets an availability topic (`online`/`offline`), kept and re-sent on reconnect. */
+  async setAvailability(topic: string, available: boolean): Promise<void> {
+    this.availability.set(topic, available ? ONLINE : OFFLINE);
+    if (this.connected) await this.send(topic, available ? ONLINE : OFFLINE, this.generation);
+  }
+
+  /** Publishes retained state messages (kept and re-sent on reconnect/birth; a deleted entity's dropped). */
+  async publishStates(messages: readonly StateMessage[]): Promise<void> {
+    const msgs = messages.filter((m) => !this.isDeletedTopic(m.topic));
+    for (const m of msgs) this.states.set(m.topic, m.payload);
+    if (!this.connected) return;
+    const gen = this.generation;
+    await Promise.all(msgs.map((m) => this.send(m.topic, m.payload, gen)));
+  }
+
+  /**
+   * Receives the non-retained messages on declared command topics (`DiscoveryConfig.commandTopics`),
+   * subscribed on every connect. Returns the function that removes the handler.
+   */
+  onCommand(handler: (topic: string, payload: string) => void): () => void {
+    this.commandHandlers.add(handler);
+    return () => this.commandHandlers.delete(handler);
+  }
+
+  /** Removes one group of configs (see `removeMeter`): emptied now or on the next connect. */
+  async removeGroup(groupId: string, availabilityTopic: string): Promise<void> {
+    const mine = [...this.configs.values()].filter((c) => c.meterId === groupId);
     const topics = new Set<string>();
     for (const c of mine) {
       this.configs.delete(c.topic);
@@ -238,13 +280,27 @@ export class EntityPublisher {
       this.opts.deleted.forget?.(c.uniqueId);
       topics.add(c.stateTopic);
       if (c.attributesTopic) topics.add(c.attributesTopic);
+      for (const t of c.commandTopics ?? []) this.commandTopics.delete(t);
     }
-    const avail = meterAvailabilityTopic(meterId, this.opts.discovery);
-    this.availability.delete(avail);
+    for (const [t] of this.states) if (mine.some((c) => c.topicRoot && t.startsWith(`${c.topicRoot}/`))) topics.add(t);
+    this.availability.delete(availabilityTopic);
     for (const t of topics) this.states.delete(t);
     for (const c of mine) this.toEmpty.add(c.topic);
-    for (const t of [...topics, avail]) this.toEmpty.add(t);
+    for (const t of [...topics, availabilityTopic]) this.toEmpty.add(t);
     if (this.connected) await this.emptyRemoved(this.generation);
+  }
+
+  private async subscribeCommands(gen: number): Promise<void> {
+    const client = this.client;
+    const todo = [...this.commandTopics].filter((t) => !this.subscribed.has(t));
+    if (!client?.connected || gen !== this.generation || todo.length === 0) return;
+    for (const t of todo) this.subscribed.add(t);
+    try {
+      await withTimeout(client.subscribeAsync(todo, { qos: 1 }), this.opts.publishTimeoutMs ?? 10_000, "subscribing to command topics");
+    } catch (err) {
+      for (const t of todo) this.subscribed.delete(t);
+      this.reportError(err);
+    }
   }
 
   /** Empties the retained topics of removed meters (now, or on the next connect). */
@@ -293,7 +349,8 @@ export class EntityPublisher {
 
   private isDeletedTopic(topic: string): boolean {
     for (const c of this.configs.values()) {
-      if ((c.stateTopic === topic || c.attributesTopic === topic) && this.opts.deleted.isDeleted(c.uniqueId)) return true;
+      const mine = c.stateTopic === topic || c.attributesTopic === topic || (c.topicRoot !== undefined && topic.startsWith(`${c.topicRoot}/`));
+      if (mine && this.opts.deleted.isDeleted(c.uniqueId)) return true;
     }
     return false;
   }
@@ -326,6 +383,7 @@ export class EntityPublisher {
       this.replaying = false;
       this.log.info(`MQTT: connected to ${describeBroker(this.opts.broker)}`);
       await this.publishAll(gen);
+      await this.subscribeCommands(gen);
     } catch (err) {
       if (gen === this.generation) this.reportError(err);
     } finally {
@@ -354,6 +412,17 @@ export class EntityPublisher {
   }
 
   private onMessage(topic: string, payload: string, retained: boolean): void {
+    if (this.commandTopics.has(topic)) {
+      if (retained) return; // a stale retained command is never executed
+      for (const h of this.commandHandlers) {
+        try {
+          h(topic, payload);
+        } catch (err) {
+          this.log.warn(`MQTT: a command handler for ${topic} failed: ${(err as Error).message}`);
+        }
+      }
+      return;
+    }
     if (topic === this.echoTopic) {
       if (this.echoWaiter && payload === this.echoWaiter.nonce) {
         this.echoWaiter.resolve();

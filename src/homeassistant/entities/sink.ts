@@ -11,12 +11,13 @@ import { resolveBroker, describeBroker, type BrokerResolution } from "./broker.j
 import type { MeterFeatures } from "./discovery.js";
 import { EntityPublisher, type DeletedEntities } from "./publisher.js";
 import type { HistoryCoverage } from "./states.js";
+import { mqttDeviceSink, restDeviceSink, type DeviceSink } from "./device-sink.js";
 
 /** What a module publishes about one meter series: the REST snapshot plus history coverage. */
 export type MeterEntities = MeterSnapshot & { history?: HistoryCoverage | null };
 
-/** See the file comment. */
-export interface EntitySink {
+/** See the file comment; the generic devices part is in device-sink.ts. */
+export interface EntitySink extends DeviceSink {
   readonly mode: "mqtt" | "rest";
   /** Declares a meter's entities (MQTT: discovery configs, device, availability). */
   declareMeter(meter: Meter, features: MeterFeatures): Promise<void>;
@@ -35,6 +36,7 @@ export const REST_FALLBACK_LIMITS =
 /** The REST-state fallback. */
 export function restEntitySink(rest: HaRest): EntitySink {
   return {
+    ...restDeviceSink(rest),
     mode: "rest",
     declareMeter: async () => undefined,
     publish: (e) => publishMeter(rest, e),
@@ -46,6 +48,7 @@ export function restEntitySink(rest: HaRest): EntitySink {
 /** The MQTT discovery sink over a started publisher. */
 export function mqttEntitySink(publisher: EntityPublisher): EntitySink {
   return {
+    ...mqttDeviceSink(publisher),
     mode: "mqtt",
     declareMeter: (meter, features) => publisher.declareMeter(meter, features),
     publish: (e) => publisher.publishMeterStates(e),
