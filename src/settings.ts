@@ -34,6 +34,18 @@ const optionsObject = z
     meters: z.array(meterOption).default([]),
     enedis_client_id: z.string().min(1).optional(),
     enedis_client_secret: z.string().min(1).optional(),
+    /** Redirect URI registered for the Data Connect application (default: the add-on's own callback URL). */
+    enedis_redirect_uri: z.string().url("must be the redirect URL registered on Enedis' DataHub").optional(),
+    /** ISO 8601 duration of a new Data Connect consent, at most 3 years (default P3Y). */
+    enedis_consent_duration: z
+      .string()
+      .regex(/^P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?$/, "must be an ISO 8601 duration of at most 3 years, such as P3Y or P1Y6M")
+      .optional(),
+    /** Consent page and API host of Data Connect (defaults: Enedis production; tests: a simulator). */
+    enedis_authorize_url: z.string().url().optional(),
+    enedis_api_url: z.string().url().optional(),
+    /** Address of the add-on's page for links in Home Assistant notifications (standalone; as an add-on the ingress page is used). */
+    public_url: z.string().url("must be the address of the add-on's page, such as http://192.168.1.10:8099/").optional(),
     /** Absent = each provider's own default; always clamped to the provider's hard cap. */
     request_budget_per_day: z.number().int().min(1).max(500).optional(),
     anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
@@ -103,6 +115,10 @@ export interface Settings {
   };
   meters: MeterSettings[];
   enedis?: { clientId: string; clientSecret: string };
+  /** Data Connect consent options (auth/flows/enedis-consent.ts has the defaults). */
+  enedisConsent?: { redirectUri?: string; duration?: string; authorizeUrl?: string; apiUrl?: string };
+  /** The `public_url` option: the add-on page's address used in notification links (standalone). */
+  publicUrl?: string;
   /** The `request_budget_per_day` option; undefined = the provider's default (see request-budget.ts). */
   requestBudgetPerDay?: number;
   anomalyThresholdPercent: number;
@@ -203,6 +219,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
     ...(o.enedis_client_id && o.enedis_client_secret
       ? { enedis: { clientId: o.enedis_client_id, clientSecret: o.enedis_client_secret } }
       : {}),
+    ...(o.enedis_redirect_uri || o.enedis_consent_duration || o.enedis_authorize_url || o.enedis_api_url
+      ? {
+          enedisConsent: {
+            ...(o.enedis_redirect_uri ? { redirectUri: o.enedis_redirect_uri } : {}),
+            ...(o.enedis_consent_duration ? { duration: o.enedis_consent_duration } : {}),
+            ...(o.enedis_authorize_url ? { authorizeUrl: o.enedis_authorize_url } : {}),
+            ...(o.enedis_api_url ? { apiUrl: o.enedis_api_url } : {}),
+          },
+        }
+      : {}),
+    ...(o.public_url ? { publicUrl: o.public_url } : {}),
     ...(o.request_budget_per_day !== undefined ? { requestBudgetPerDay: o.request_budget_per_day } : {}),
     anomalyThresholdPercent: o.anomaly_threshold_percent,
     retentionDays: o.retention_days,

@@ -5,6 +5,7 @@
  * Flows never see the browser's cookies, only an opaque `sessionId` that `state` is bound to.
  */
 import type { Account, AccountProvider } from "../domain/types.js";
+import type { StoredTokens, TokenSet } from "./token-vault.js";
 
 /** What the browser must do next after `begin`. Instants are UTC epoch ms. */
 export type FlowStart =
@@ -54,6 +55,14 @@ export interface AccountFlow {
   cancel?(flowId: string, req: FlowRequest): void;
   /** Disconnects: revokes / unregisters at the provider where it can, then forgets the tokens. */
   disconnect(account: Account): Promise<void>;
+  /**
+   * Renews the tokens of `account` at the provider's token endpoint (openid-client
+   * `refreshTokenGrant`), given the current decrypted set; the refresh job (auth/refresh-job.ts)
+   * calls it through `vault.refresh` (coalesced, rotated tokens committed before use). Throw the
+   * openid-client error as is: 400 `invalid_grant` / 401 / 403 mark the account `revoked`; a
+   * network error is retried later. Absent = the provider's tokens cannot be refreshed.
+   */
+  refresher?(account: Account, current: StoredTokens): Promise<TokenSet>;
 }
 
 /** A flow failure the user reads. `code`: e.g. `state_mismatch`, `consent_expired`, `access_denied`. */
