@@ -4,11 +4,13 @@
  * (modules/web-routes.ts) while they start. Add a feature here, nowhere else in the root.
  */
 import type { Settings } from "../settings.js";
+import { DashboardModule } from "./dashboard/dashboard-module.js";
 import type { Module } from "./module.js";
 
 /** See the file comment. */
 export function defaultModules(settings: Settings): Module[] {
   void settings;
   const modules: Module[] = [];
+  modules.push(new DashboardModule());
   return modules;
 }
