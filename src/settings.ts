@@ -46,6 +46,14 @@ const optionsObject = z
     enedis_api_url: z.string().url().optional(),
     /** Address of the add-on's page for links in Home Assistant notifications (standalone; as an add-on the ingress page is used). */
     public_url: z.string().url("must be the address of the add-on's page, such as http://192.168.1.10:8099/").optional(),
+    /** Tado: API calls per day (default 100, Tado's quota without Auto-Assist; hard cap 20 000). */
+    tado_budget_per_day: z.number().int().min(1).max(20000).optional(),
+    /** Tado: calls of the daily budget never spent by polling, kept for the user's own actions (default 10). */
+    tado_reserve: z.number().int().min(0).max(10000).optional(),
+    /** Tado endpoints (defaults: login.tado.com and my.tado.com; tests: oidc-provider and a simulator). */
+    tado_device_authorization_url: z.string().url().optional(),
+    tado_token_url: z.string().url().optional(),
+    tado_api_url: z.string().url().optional(),
     /** Absent = each provider's own default; always clamped to the provider's hard cap. */
     request_budget_per_day: z.number().int().min(1).max(500).optional(),
     anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
@@ -119,6 +127,8 @@ export interface Settings {
   enedisConsent?: { redirectUri?: string; duration?: string; authorizeUrl?: string; apiUrl?: string };
   /** The `public_url` option: the add-on page's address used in notification links (standalone). */
   publicUrl?: string;
+  /** Tado options (modules/tado/tado-budget.ts and auth/flows/tado.ts have the defaults). */
+  tado?: { budgetPerDay?: number; reserve?: number; deviceAuthorizationUrl?: string; tokenUrl?: string; apiUrl?: string };
   /** The `request_budget_per_day` option; undefined = the provider's default (see request-budget.ts). */
   requestBudgetPerDay?: number;
   anomalyThresholdPercent: number;
@@ -230,6 +240,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
         }
       : {}),
     ...(o.public_url ? { publicUrl: o.public_url } : {}),
+    ...(o.tado_budget_per_day !== undefined || o.tado_reserve !== undefined || o.tado_device_authorization_url || o.tado_token_url || o.tado_api_url
+      ? {
+          tado: {
+            ...(o.tado_budget_per_day !== undefined ? { budgetPerDay: o.tado_budget_per_day } : {}),
+            ...(o.tado_reserve !== undefined ? { reserve: o.tado_reserve } : {}),
+            ...(o.tado_device_authorization_url ? { deviceAuthorizationUrl: o.tado_device_authorization_url } : {}),
+            ...(o.tado_token_url ? { tokenUrl: o.tado_token_url } : {}),
+            ...(o.tado_api_url ? { apiUrl: o.tado_api_url } : {}),
+          },
+        }
+      : {}),
     ...(o.request_budget_per_day !== undefined ? { requestBudgetPerDay: o.request_budget_per_day } : {}),
     anomalyThresholdPercent: o.anomaly_threshold_percent,
     retentionDays: o.retention_days,

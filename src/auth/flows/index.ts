@@ -12,6 +12,7 @@ import type { OAuthStateStore } from "../oauth-state.js";
 import type { TokenVault } from "../token-vault.js";
 import { createEnedisConsentFlow } from "./enedis-consent.js";
 import { createGatewayTokenFlows } from "./gateway-token.js";
+import { createTadoFlow } from "./tado.js";
 
 /** What every flow may use. `now`: UTC epoch ms clock; `fetch`: injected in tests (defaults to global). */
 export interface FlowDeps {
@@ -31,5 +32,6 @@ export function createFlows(deps: FlowDeps): AccountFlow[] {
   return [
     createEnedisConsentFlow(deps),
     ...createGatewayTokenFlows(deps),
+    createTadoFlow(deps),
   ];
 }
