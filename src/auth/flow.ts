@@ -33,6 +33,23 @@ export interface FlowRequest {
   callbackUrl: string;
 }
 
+/** One form field of a provider on the accounts page. */
+export interface FlowInput {
+  /** Key in `begin`'s `input`. */
+  name: string;
+  label: { en: string; fr: string };
+  type: "text" | "password" | "url";
+  /** Optional fields may be left empty. */
+  optional?: boolean;
+}
+
+/** How the accounts page presents a provider (GET api/accounts `providers[]`). */
+export interface FlowUi {
+  label: string;
+  kind: "redirect" | "device" | "token";
+  inputs: FlowInput[];
+}
+
 /** Result of polling a device flow. */
 export type DevicePoll =
   | { status: "pending"; interval: number }
@@ -45,6 +62,8 @@ export type DevicePoll =
  */
 export interface AccountFlow {
   readonly provider: AccountProvider;
+  /** How the page shows it; absent = the accounts module's default for this provider (modules/accounts/provider-catalog.ts). */
+  readonly ui?: FlowUi;
   /** Starts connecting; `input` is what the page form gave (e.g. `{ instance: "alice.mycozy.cloud" }`). */
   begin(input: Record<string, string>, req: FlowRequest): Promise<FlowStart>;
   /** The provider redirected back with `query`; validates `state` (single use, bound to the session). */

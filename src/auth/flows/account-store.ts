@@ -8,7 +8,7 @@ import type { Account, AccountProvider } from "../../domain/types.js";
 import type { Logger } from "../../log.js";
 import type { EventBus } from "../../modules/events.js";
 import type { Db } from "../../store/db.js";
-import { upsertAccount } from "../../store/accounts.js";
+import { getAccount, setAccountStatus, upsertAccount } from "../../store/accounts.js";
 import type { TokenSet, TokenVault } from "../token-vault.js";
 
 /** The account to save: `id` (`<provider>_<provider's id>`), `label`, public `config`. */
@@ -38,4 +38,24 @@ export function saveConnectedAccount(
   deps.log.info({ account: saved.id, provider: saved.provider }, `account ${saved.label} connected`);
   deps.events.emit("account_connected", { accountId: saved.id, provider: saved.provider });
   return saved;
+}
+
+/**
+ * Sets an account's status and detail when they differ from what is stored, and then emits
+ * `account_status` (the accounts module's health shows it in Home Assistant). Returns the
+ * account as stored afterwards, or undefined when it does not exist.
+ */
+export function changeAccountStatus(
+  deps: { db: Db; events: EventBus; log: Logger; now: () => number },
+  accountId: string,
+  status: Account["status"],
+  detail: string | null,
+): Account | undefined {
+  const current = getAccount(deps.db, accountId);
+  if (!current) return undefined;
+  if (current.status === status && current.detail === detail) return current;
+  setAccountStatus(deps.db, accountId, status, detail, deps.now());
+  deps.log.info({ account: accountId, status }, `account ${current.label}: ${status}${detail ? ` (${detail})` : ""}`);
+  deps.events.emit("account_status", { accountId, provider: current.provider, status, detail });
+  return getAccount(deps.db, accountId);
 }

@@ -10,6 +10,9 @@ import type { Schedule } from "../../jobs/scheduler.js";
 import { formatSummary, publishSnapshot, type MeterJob, type MeterSummary, type SyncContext } from "../../jobs/sync-meter.js";
 import { listAnomalies } from "../../store/anomalies.js";
 import { getSyncState } from "../../store/sync-state.js";
+import { getAccount, listAccounts } from "../../store/accounts.js";
+import type { RequestGate } from "../../domain/types.js";
+import { accountMeterSources, isLinkyAccount } from "./account-meters.js";
 import type { Module, ModuleContext, ModuleHealth } from "../module.js";
 import { buildMeterJobs } from "./meter-jobs.js";
 
@@ -22,6 +25,13 @@ export class LinkyModule implements Module {
   private schedule: Schedule | undefined;
   private offReady: (() => void) | undefined;
   private last: MeterSummary[] = [];
+  private gates = new Map<string, RequestGate>();
+  /** Jobs of meters that come from accounts, by account id. */
+  private accountJobs = new Map<string, MeterJob[]>();
+  private offAccounts: (() => void)[] = [];
+  private adhoc: Promise<unknown> = Promise.resolve();
+  /** The first sync of a meter connected from the page (resolves when it finished); tests await it. */
+  firstSync: Promise<unknown> = Promise.resolve();
 
   /**
    * Builds the jobs and re-publishes on every `ha_ready`, without scheduling anything (what
@@ -30,11 +40,14 @@ export class LinkyModule implements Module {
   async prepare(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
     const { settings } = ctx;
-    this.jobs = buildMeterJobs(ctx.db, settings, {
-      now: ctx.now,
-      log: ctx.log,
-      ...(ctx.providerRuntime ? { providerRuntime: ctx.providerRuntime } : {}),
-    });
+    this.gates = new Map();
+    const fromAccounts = listAccounts(ctx.db).flatMap((a) => accountMeterSources(a, settings, ctx.vault, ctx.log));
+    this.jobs = buildMeterJobs(ctx.db, settings, this.jobOptions(ctx), fromAccounts);
+    this.accountJobs = new Map();
+    for (const job of this.jobs) {
+      const src = fromAccounts.find((m) => m.prm === (job.meter.usagePoint ?? job.meter.id));
+      if (src) this.accountJobs.set(src.accountId, [...(this.accountJobs.get(src.accountId) ?? []), job]);
+    }
     this.sync = {
       db: ctx.db,
       get ha() {
@@ -46,9 +59,14 @@ export class LinkyModule implements Module {
       retentionDays: settings.retentionDays,
       anomalyThresholdPercent: settings.anomalyThresholdPercent,
     };
-    if (settings.meters.length === 0) ctx.log.warn("no meter configured: add one under `meters` in the options");
+    if (this.jobs.length === 0) ctx.log.warn("no meter configured: connect an account on the add-on's page or add one under `meters` in the options");
     this.offReady?.();
     this.offReady = ctx.events.on("ha_ready", () => void this.republish());
+    for (const off of this.offAccounts) off();
+    this.offAccounts = [
+      ctx.events.on("account_connected", (e) => void this.accountConnected(e.accountId)),
+      ctx.events.on("account_disconnected", (e) => void this.accountDisconnected(e.accountId)),
+    ];
     for (const job of this.jobs) {
       const maxPower = (job.meter.flow ?? "consumption") === "consumption" && Boolean(job.provider.fetchMaxPower);
       await ctx.entities.declareMeter(job.meter, { maxPower });
@@ -57,20 +75,84 @@ export class LinkyModule implements Module {
 
   async start(ctx: ModuleContext): Promise<void> {
     await this.prepare(ctx);
-    const first = this.jobs[0];
     const firstStart = this.jobs.some((j) => getSyncState(ctx.db, j.meter.id).lastSuccessAt === null);
-    if (first) {
-      this.schedule = ctx.scheduler.daily({
-        name: this.name,
-        window: first.provider.capabilities.scheduleWindow,
-        timezone: first.provider.capabilities.timezone,
-        runAtStart: firstStart,
-        cycle: () => this.scheduledCycle(),
-      });
-      const next = this.schedule.nextRun();
-      if (next) ctx.log.info(`next daily sync ${new Date(next).toISOString()}`);
-    }
+    this.ensureSchedule(firstStart);
     await this.republish();
+  }
+
+  private jobOptions(ctx: ModuleContext) {
+    return { now: ctx.now, log: ctx.log, gates: this.gates, ...(ctx.providerRuntime ? { providerRuntime: ctx.providerRuntime } : {}) };
+  }
+
+  /** The daily schedule, created with the first job (at start, or when a first account connects). */
+  private ensureSchedule(runAtStart: boolean): void {
+    const ctx = this.ctx!;
+    const first = this.jobs[0];
+    if (this.schedule || !first) return;
+    this.schedule = ctx.scheduler.daily({
+      name: this.name,
+      window: first.provider.capabilities.scheduleWindow,
+      timezone: first.provider.capabilities.timezone,
+      runAtStart,
+      cycle: () => this.scheduledCycle(),
+    });
+    const next = this.schedule.nextRun();
+    if (next) ctx.log.info(`next daily sync ${new Date(next).toISOString()}`);
+  }
+
+  /**
+   * An account was connected from the page: (re)builds its meters' jobs (a reconnect replaces the
+   * old ones: new token), declares their entities and runs their first sync right away (only
+   * those jobs, one ad-hoc run after another).
+   */
+  async accountConnected(accountId: string): Promise<void> {
+    const ctx = this.ctx;
+    const account = ctx && getAccount(ctx.db, accountId);
+    if (!ctx || !account || !isLinkyAccount(account)) return;
+    const dropped = new Set(this.accountJobs.get(accountId) ?? []);
+    let jobs: MeterJob[];
+    try {
+      const known = new Set(this.jobs.filter((j) => !dropped.has(j)).map((j) => j.meter.id));
+      const sources = accountMeterSources(account, ctx.settings, ctx.vault, ctx.log).filter((m) => !known.has(m.prm));
+      jobs = buildMeterJobs(ctx.db, { ...ctx.settings, meters: [] }, this.jobOptions(ctx), sources);
+    } catch (err) {
+      ctx.log.error(`account ${accountId}: ${(err as Error).message}`);
+      return;
+    }
+    this.jobs = [...this.jobs.filter((j) => !dropped.has(j)), ...jobs];
+    this.accountJobs.set(accountId, jobs);
+    for (const job of jobs) {
+      const maxPower = (job.meter.flow ?? "consumption") === "consumption" && Boolean(job.provider.fetchMaxPower);
+      await ctx.entities.declareMeter(job.meter, { maxPower });
+      await ctx.entities.setAvailable(job.meter.id, true);
+    }
+    this.ensureSchedule(false);
+    if (jobs.length === 0) return;
+    ctx.log.info(`account ${accountId} connected: first sync of ${jobs.map((j) => j.meter.id).join(", ")}`);
+    this.firstSync = this.adhoc = this.adhoc.then(() => this.runJobs(jobs)).catch((err: Error) => ctx.log.error(`first sync of account ${accountId} failed: ${err.message}`));
+    await this.firstSync;
+  }
+
+  /** An account was disconnected: its meters' jobs stop and their entities go unavailable (history stays). */
+  async accountDisconnected(accountId: string): Promise<void> {
+    const jobs = this.accountJobs.get(accountId);
+    if (!jobs || !this.ctx) return;
+    this.accountJobs.delete(accountId);
+    const gone = new Set(jobs);
+    this.jobs = this.jobs.filter((j) => !gone.has(j));
+    for (const job of jobs) await this.ctx.entities.setAvailable(job.meter.id, false).catch(() => undefined);
+    this.ctx.log.info(`account ${accountId} disconnected: ${jobs.map((j) => j.meter.id).join(", ")} no longer synced`);
+  }
+
+  private async runJobs(jobs: MeterJob[]): Promise<void> {
+    const ctx = this.ctx!;
+    const summaries = await runCycle(this.sync!, jobs);
+    const at = ctx.now();
+    for (const s of summaries) {
+      ctx.log.info(formatSummary(s));
+      ctx.events.emit("meter_synced", { meterId: s.meterId, status: s.status, rowsSent: s.rowsSent, at });
+    }
+    this.last = [...this.last.filter((l) => !summaries.some((s) => s.meterId === l.meterId)), ...summaries];
   }
 
   /** One cycle over every series (jobs/run-cycle.ts); emits `meter_synced` and `anomaly_found`. */
@@ -109,6 +191,9 @@ export class LinkyModule implements Module {
 
   async stop(): Promise<void> {
     this.offReady?.();
+    for (const off of this.offAccounts) off();
+    this.offAccounts = [];
+    await this.adhoc.catch(() => undefined);
     // The root stops the shared scheduler (waiting for a running cycle); nothing else to release.
   }
 

@@ -23,6 +23,11 @@ export function productionMeterFromSettings(m: MeterSettings, provider: Provider
   return { ...meterFromSettings(m, provider), id: `${m.prm}_production`, usagePoint: m.prm, flow: "production" };
 }
 
+/** The `<provider>` part of a meter's statistic ids: `ores` for Ores meters, `linky` for every Enedis path. */
+function statisticProvider(m: MeterSettings): string {
+  return m.provider === "ores" ? "ores" : "linky";
+}
+
 /**
  * Builds (and records in the store) every meter series of the settings.
  * @throws Error `option meters[<i>]: <what is missing>` for a missing credential.
@@ -30,10 +35,13 @@ export function productionMeterFromSettings(m: MeterSettings, provider: Provider
 export function buildMeterJobs(
   db: Db,
   settings: Settings,
-  opts: { now: () => number; log: Logger; providerRuntime?: ProviderRuntimeOptions },
+  opts: { now: () => number; log: Logger; providerRuntime?: ProviderRuntimeOptions; gates?: Map<string, RequestGate> },
+  /** Meters of connected accounts (account-meters.ts), after the configured ones; errors name the account. */
+  accountMeters: readonly (MeterSettings & { accountId: string })[] = [],
 ): MeterJob[] {
-  const gates = new Map<string, RequestGate>();
-  return settings.meters.flatMap((m, i) => {
+  const gates = opts.gates ?? new Map<string, RequestGate>();
+  const sources: (MeterSettings & { accountId?: string })[] = [...settings.meters, ...accountMeters];
+  return sources.flatMap((m, i) => {
     let provider: Provider;
     try {
       provider = createProvider(
@@ -41,12 +49,13 @@ export function buildMeterJobs(
           provider: m.provider,
           ...(m.token ? { token: m.token } : {}),
           ...(m.baseUrl ? { baseUrl: m.baseUrl } : {}),
+          ...(m.provider === "ores" ? { accountId: `ores_${m.prm}` } : {}),
           ...(settings.enedis ? { enedisClientId: settings.enedis.clientId, enedisClientSecret: settings.enedis.clientSecret } : {}),
         },
         { now: opts.now, ...opts.providerRuntime },
       );
     } catch (err) {
-      throw new Error(`option meters[${i}]: ${(err as Error).message}`);
+      throw new Error(`${m.accountId ? `account ${m.accountId}` : `option meters[${i}]`}: ${(err as Error).message}`);
     }
     const meter = meterFromSettings(m, provider);
     upsertMeter(db, meter, opts.now());
@@ -66,7 +75,7 @@ export function buildMeterJobs(
       meter,
       provider,
       gate,
-      statistic: { statisticId: statisticId("linky", m.prm, "consumption"), name: `${m.name} consumption`, unit: "kWh", unitClass: "energy" },
+      statistic: { statisticId: statisticId(statisticProvider(m), m.prm, "consumption"), name: `${m.name} consumption`, unit: "kWh", unitClass: "energy" },
     };
     if (m.production === "off" || !provider.capabilities.flows.includes("production")) return [consumption];
     const production = productionMeterFromSettings(m, provider);
@@ -78,7 +87,7 @@ export function buildMeterJobs(
         provider,
         gate,
         productionMode: m.production,
-        statistic: { statisticId: statisticId("linky", m.prm, "production"), name: `${m.name} production`, unit: "kWh", unitClass: "energy" },
+        statistic: { statisticId: statisticId(statisticProvider(m), m.prm, "production"), name: `${m.name} production`, unit: "kWh", unitClass: "energy" },
       },
     ];
   });

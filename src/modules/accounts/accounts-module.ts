@@ -1,0 +1,154 @@
+/**
+ * The accounts module ("accounts"): serves the accounts JSON API (api.ts) through the route
+ * registry, runs the flows of src/auth/flows/ (created with one shared `state` store), the token
+ * refresh job (auth/refresh-job.ts: every 15 min and at start) and the account health in Home
+ * Assistant (health.ts: a device per account, persistent notifications). It starts after the
+ * energy module (which listens to `account_connected`) and before the web module.
+ */
+import { createFlows, type FlowDeps } from "../../auth/flows/index.js";
+import { createOAuthStateStore, type OAuthStateStore } from "../../auth/oauth-state.js";
+import { RefreshJob, accountExpiry, type Refresher } from "../../auth/refresh-job.js";
+import type { AccountFlow } from "../../auth/flow.js";
+import type { StoredTokens } from "../../auth/token-vault.js";
+import { deleteAccount, getAccount, listAccounts } from "../../store/accounts.js";
+import type { Module, ModuleContext, ModuleHealth } from "../module.js";
+import { accountsApi } from "./api.js";
+import { AccountHealth } from "./health.js";
+import { addonPageLink } from "./notifications.js";
+import { PROVIDER_UI } from "./provider-catalog.js";
+
+/** Test hooks: an injected fetch for the flows and notifications, a state store, extra flows. */
+export interface AccountsModuleOptions {
+  fetch?: typeof fetch;
+  states?: OAuthStateStore;
+  /** Replaces createFlows (tests). */
+  flows?: (deps: FlowDeps) => AccountFlow[];
+  /** false: no refresh schedule (tests call `refreshJob.runOnce()`). */
+  schedule?: boolean;
+}
+
+/** See the file comment. */
+export class AccountsModule implements Module {
+  readonly name = "accounts";
+  flows = new Map<string, AccountFlow>();
+  refreshJob: RefreshJob | undefined;
+  accountHealth: AccountHealth | undefined;
+  private ctx: ModuleContext | undefined;
+  private offs: (() => void)[] = [];
+  private pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly opts: AccountsModuleOptions = {}) {}
+
+  async start(ctx: ModuleContext): Promise<void> {
+    this.ctx = ctx;
+    const log = ctx.log.child({ module: this.name });
+    const deps: FlowDeps = {
+      db: ctx.db,
+      vault: ctx.vault,
+      events: ctx.events,
+      settings: ctx.settings,
+      log,
+      now: ctx.now,
+      states: this.opts.states ?? createOAuthStateStore(ctx.now),
+      ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+    };
+    const flows = (this.opts.flows ?? createFlows)(deps);
+    this.flows = new Map(flows.map((f) => [f.provider, f]));
+    const refreshers = new Map<string, Refresher>();
+    for (const f of flows) if (f.refresher) refreshers.set(f.provider, f.refresher.bind(f));
+    this.refreshJob = new RefreshJob({ db: ctx.db, vault: ctx.vault, events: ctx.events, log, now: ctx.now, refreshers });
+
+    let link: Promise<string | null> | undefined;
+    this.accountHealth = new AccountHealth({
+      entities: ctx.entities,
+      rest: ctx.rest,
+      vault: ctx.vault,
+      log,
+      link: () => (link ??= addonPageLink(ctx.settings, { log, ...(this.opts.fetch ? { fetchImpl: this.opts.fetch } : {}) })),
+      ...(this.opts.fetch ? { fetchImpl: this.opts.fetch } : {}),
+      providerLabel: (p) => PROVIDER_UI[p as keyof typeof PROVIDER_UI]?.label ?? p,
+    });
+
+    ctx.web.add(
+      this.name,
+      accountsApi({
+        flows: this.flows,
+        list: () => listAccounts(ctx.db).map((account) => ({ account, expiresAt: accountExpiry(account, this.tokens(account.id)) })),
+        disconnect: (id) => this.disconnect(id),
+        log,
+      }),
+      { path: "accounts", label: { en: "Accounts", fr: "Comptes" } },
+    );
+
+    const publish = (id: string, reconnected = false) => {
+      const account = getAccount(ctx.db, id);
+      if (account) this.track(this.accountHealth!.publish(account, { reconnected }));
+    };
+    this.offs = [
+      ctx.events.on("account_connected", (e) => publish(e.accountId, true)),
+      ctx.events.on("account_status", (e) => publish(e.accountId)),
+      ctx.events.on("account_disconnected", (e) => this.track(this.accountHealth!.disconnected(e.accountId))),
+      ctx.events.on("ha_ready", () => {
+        for (const a of listAccounts(ctx.db)) publish(a.id);
+      }),
+    ];
+    for (const a of listAccounts(ctx.db)) publish(a.id);
+    if (this.opts.schedule === false) return;
+    this.refreshJob.start();
+  }
+
+  /**
+   * Disconnects `accountId`: the flow revokes / unregisters at the provider where it can (its
+   * failure is logged, never blocks), then the tokens and the account row are deleted and
+   * `account_disconnected` is emitted. Resolves false for an unknown account.
+   */
+  async disconnect(accountId: string): Promise<boolean> {
+    const ctx = this.ctx!;
+    const account = getAccount(ctx.db, accountId);
+    if (!account) return false;
+    const flow = this.flows.get(account.provider);
+    try {
+      await flow?.disconnect(account);
+    } catch (err) {
+      ctx.log.warn(`account ${accountId}: the provider could not be told about the disconnection (${(err as Error).name}); forgetting it anyway`);
+    }
+    ctx.db.transaction(() => {
+      ctx.vault.remove(accountId);
+      deleteAccount(ctx.db, accountId);
+    })();
+    ctx.log.info({ account: accountId }, `account ${account.label} disconnected`);
+    ctx.events.emit("account_disconnected", { accountId, provider: account.provider });
+    return true;
+  }
+
+  /** Waits for the health publications in flight (tests). */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs) off();
+    this.offs = [];
+    await this.refreshJob?.stop();
+    await this.settled();
+  }
+
+  health(): ModuleHealth {
+    if (!this.ctx) return { status: "ok", detail: null };
+    const bad = listAccounts(this.ctx.db).filter((a) => a.status === "revoked" || a.status === "error");
+    return bad.length === 0 ? { status: "ok", detail: null } : { status: "degraded", detail: bad.map((a) => `${a.id}: ${a.detail ?? a.status}`).join("; ") };
+  }
+
+  private tokens(id: string): StoredTokens | undefined {
+    try {
+      return this.ctx!.vault.get(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.catch(() => undefined).finally(() => this.pending.delete(t));
+    this.pending.add(t);
+  }
+}
