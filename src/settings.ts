@@ -68,6 +68,10 @@ const optionsObject = z
     mqtt_password: z.string().min(1).optional(),
     /** Key of the token vault (64 hex or base64 of 32 bytes); absent = generated into the data folder. */
     vault_key: z.string().min(1).optional(),
+    /** Standalone only: where the add-on's page listens (default 127.0.0.1:8099) and its login secret. */
+    web_host: z.string().min(1).optional(),
+    web_port: z.number().int().min(1).max(65535).optional(),
+    web_secret: z.string().min(12, "must be at least 12 characters").optional(),
   })
   .strict();
 
@@ -138,6 +142,8 @@ export interface Settings {
   mqtt?: { url: string; username?: string; password?: string };
   /** The `vault_key` option (auth/vault-key.ts parses it); absent = key file in `dataDir`. */
   vaultKey?: string;
+  /** The `web_host` / `web_port` / `web_secret` options (standalone page; web/web-module.ts has the defaults). */
+  web?: { host?: string; port?: number; secret?: string };
 }
 
 /** Invalid or missing configuration: the message names the option and what is wrong. */
@@ -265,5 +271,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
         }
       : {}),
     ...(o.vault_key ? { vaultKey: o.vault_key } : {}),
+    ...(o.web_host || o.web_port !== undefined || o.web_secret
+      ? {
+          web: {
+            ...(o.web_host ? { host: o.web_host } : {}),
+            ...(o.web_port !== undefined ? { port: o.web_port } : {}),
+            ...(o.web_secret ? { secret: o.web_secret } : {}),
+          },
+        }
+      : {}),
   };
 }
