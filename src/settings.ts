@@ -68,6 +68,28 @@ const optionsObject = z
     mqtt_password: z.string().min(1).optional(),
     /** Key of the token vault (64 hex or base64 of 32 bytes); absent = generated into the data folder. */
     vault_key: z.string().min(1).optional(),
+    /** Entity mirror, server side (src/sync/server): off unless enabled; its own port (config.yaml `ports:`). */
+    sync_server_enabled: z.boolean().default(false),
+    sync_server_port: z.number().int().min(1).max(65535).default(8765),
+    sync_server_tls_cert: z.string().min(1).optional(),
+    sync_server_tls_key: z.string().min(1).optional(),
+    /** Seed-compatible registration secret (never the signing key); absent = pairing codes only. */
+    sync_server_registration_secret: z.string().min(8, "must be at least 8 characters").optional(),
+    sync_server_token_days: z.number().int().min(1).max(3650).default(365),
+    /** Entity mirror, client side (src/sync/client): the servers to follow. */
+    sync_client_servers: z
+      .array(
+        z
+          .object({
+            url: z.string().regex(/^https?:\/\/[^\s]+$/, "must be the sync server's address, such as http://192.168.1.10:8765"),
+            name: z.string().min(1).max(60),
+            pairing_code: z.string().min(4).optional(),
+            registration_secret: z.string().min(1).optional(),
+            area: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     /** Standalone only: where the add-on's page listens (default 127.0.0.1:8099) and its login secret. */
     web_host: z.string().min(1).optional(),
     web_port: z.number().int().min(1).max(65535).optional(),
@@ -142,6 +164,11 @@ export interface Settings {
   mqtt?: { url: string; username?: string; password?: string };
   /** The `vault_key` option (auth/vault-key.ts parses it); absent = key file in `dataDir`. */
   vaultKey?: string;
+  /** Entity mirror options (src/sync): `server` absent = server mode off. */
+  sync?: {
+    server?: { port: number; tls?: { certPath: string; keyPath: string }; registrationSecret?: string; tokenDays: number };
+    clientServers: { url: string; name: string; pairingCode?: string; registrationSecret?: string; area?: string }[];
+  };
   /** The `web_host` / `web_port` / `web_secret` options (standalone page; web/web-module.ts has the defaults). */
   web?: { host?: string; port?: number; secret?: string };
 }
@@ -271,6 +298,25 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
         }
       : {}),
     ...(o.vault_key ? { vaultKey: o.vault_key } : {}),
+    sync: {
+      ...(o.sync_server_enabled
+        ? {
+            server: {
+              port: o.sync_server_port,
+              ...(o.sync_server_tls_cert && o.sync_server_tls_key ? { tls: { certPath: o.sync_server_tls_cert, keyPath: o.sync_server_tls_key } } : {}),
+              ...(o.sync_server_registration_secret ? { registrationSecret: o.sync_server_registration_secret } : {}),
+              tokenDays: o.sync_server_token_days,
+            },
+          }
+        : {}),
+      clientServers: o.sync_client_servers.map((c) => ({
+        url: c.url.replace(/\/+$/, ""),
+        name: c.name,
+        ...(c.pairing_code ? { pairingCode: c.pairing_code } : {}),
+        ...(c.registration_secret ? { registrationSecret: c.registration_secret } : {}),
+        ...(c.area ? { area: c.area } : {}),
+      })),
+    },
     ...(o.web_host || o.web_port !== undefined || o.web_secret
       ? {
           web: {

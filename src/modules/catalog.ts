@@ -6,13 +6,21 @@
 import type { Settings } from "../settings.js";
 import { DashboardModule } from "./dashboard/dashboard-module.js";
 import type { Module } from "./module.js";
+import { AccountsModule } from "./accounts/accounts-module.js";
 import { WebModule } from "../web/web-module.js";
+import { SyncServerModule } from "./sync-server/module.js";
+import { SyncClientModule } from "./sync-client/module.js";
 
 /** See the file comment. */
 export function defaultModules(settings: Settings): Module[] {
   void settings;
   const modules: Module[] = [];
+  // Accounts: its flows' API, refresh job and health (before web, which mounts its routes).
+  modules.push(new AccountsModule());
   modules.push(new DashboardModule());
+  // Entity mirror, each side only when its options enable it.
+  if (settings.sync?.server) modules.push(new SyncServerModule());
+  if ((settings.sync?.clientServers.length ?? 0) > 0) modules.push(new SyncClientModule());
   // Last: it mounts the routes every module above added to ctx.web while starting.
   modules.push(new WebModule());
   return modules;
