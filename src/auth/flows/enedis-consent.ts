@@ -56,7 +56,7 @@ const subscribedSchema = z.object({
  */
 export function consentErrorMessage(error: string, description?: string): FlowError {
   const d = (description ?? "").toLowerCase();
-  if (error === "access_denied" && /(already|déjà|deja|partag|shared)/.test(d)) {
+  if (error === "access_denied" && /(already|déjà|deja)/.test(d)) {
     return new FlowError(
       "already_shared",
       "This meter's data is already shared with this service under another consent. Delete the old share at mon-compte-particulier.enedis.fr/partage-donnees-tiers, then connect again.",
