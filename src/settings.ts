@@ -12,12 +12,12 @@ export const PRODUCTION_MODES = ["auto", "on", "off"] as const;
 
 const meterOption = z
   .object({
-    provider: z.enum(["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect"]),
+    provider: z.enum(["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect", "ores"]),
     prm: z
       .string({
         invalid_type_error: "must be the 14-digit PRM written in quotes (e.g. \"01234567890123\"): unquoted, YAML reads it as a number and drops leading zeros",
       })
-      .regex(/^[0-9]{14}$/, "must be the 14-digit PRM (usage point id) shown on the Linky meter and in the Enedis account"),
+      .regex(/^[0-9]{14}(?:[0-9]{4})?$/, "must be the 14-digit PRM (usage point id) shown on the Linky meter and in the Enedis account"),
     token: z.string().min(1, "must not be empty").optional(),
     base_url: z.string().url("must be a URL such as https://conso.boris.sh").optional(),
     name: z.string().min(1).optional(),
@@ -107,7 +107,11 @@ export const OPTION_KEYS: readonly string[] = Object.keys(optionsObject.shape);
 export const optionsSchema = optionsObject.superRefine((o, ctx) => {
     const seen = new Set<string>();
     o.meters.forEach((m, i) => {
-      if (m.provider !== "enedis_data_connect" && !m.token) {
+      if (m.provider !== "ores" && m.prm.length !== 14) {
+        ctx.addIssue({ code: "custom", path: ["meters", i, "prm"], message: "must be the 14-digit PRM (usage point id) shown on the Linky meter and in the Enedis account" });
+      }
+      // Ores: the token comes from the Ores account connected on the add-on's page when not given here.
+      if (m.provider !== "enedis_data_connect" && m.provider !== "ores" && !m.token) {
         ctx.addIssue({ code: "custom", path: ["meters", i, "token"], message: `is required for provider ${m.provider}` });
       }
       if (m.provider === "enedis_data_connect" && (!o.enedis_client_id || !o.enedis_client_secret)) {
@@ -256,7 +260,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
       prm: m.prm,
       ...(m.token ? { token: m.token } : {}),
       ...(m.base_url ? { baseUrl: m.base_url } : {}),
-      name: m.name ?? `Linky ${m.prm}`,
+      name: m.name ?? `${m.provider === "ores" ? "Ores" : "Linky"} ${m.prm}`,
       production: m.production,
     })),
     ...(o.enedis_client_id && o.enedis_client_secret

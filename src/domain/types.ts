@@ -15,7 +15,7 @@ export type EnergyKind = "electricity" | "gas" | "water";
 export type Unit = "Wh" | "m³" | "L";
 
 /** Identifier of a data source implementation. */
-export type ProviderId = "conso_api" | "myelectricaldata" | "myelectricaldata_legacy" | "enedis_data_connect";
+export type ProviderId = "conso_api" | "myelectricaldata" | "myelectricaldata_legacy" | "enedis_data_connect" | "cozy" | "ores";
 
 /**
  * Direction of the energy a meter series measures at its usage point: `consumption` (drawn from

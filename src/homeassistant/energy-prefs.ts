@@ -72,6 +72,40 @@ async function addGridSource(conn: Connection, haVersion: string, statisticId: s
 }
 
 /**
+ * Adds `statisticId` (unit class `volume` or `energy`) as a gas source of the Energy dashboard,
+ * unless it is already used in the prefs; keeps every other source. Returns true when prefs were
+ * changed. See {@link addFlowSource}.
+ */
+export function addGasSource(conn: Connection, statisticId: string): Promise<boolean> {
+  return addFlowSource(conn, "gas", statisticId);
+}
+
+/**
+ * Adds `statisticId` (unit class `volume`: L, m³…) as a water source of the Energy dashboard,
+ * unless it is already used in the prefs; keeps every other source. Returns true when prefs were
+ * changed. See {@link addFlowSource}.
+ */
+export function addWaterSource(conn: Connection, statisticId: string): Promise<boolean> {
+  return addFlowSource(conn, "water", statisticId);
+}
+
+/**
+ * Gas and water sources have the same shape on every supported core (core energy/data.py
+ * `GasSourceType` / `WaterSourceType`: `stat_energy_from`, `stat_cost`, `entity_energy_price`,
+ * `number_energy_price`; prices must stay null for an external statistic). Admin only.
+ */
+async function addFlowSource(conn: Connection, type: "gas" | "water", statisticId: string): Promise<boolean> {
+  const prefs = await conn
+    .sendMessagePromise<{ energy_sources: Record<string, unknown>[] }>({ type: "energy/get_prefs" })
+    .catch(() => ({ energy_sources: [] as Record<string, unknown>[] }));
+  const sources = prefs.energy_sources ?? [];
+  if (JSON.stringify(sources).includes(`"${statisticId}"`)) return false;
+  sources.push({ type, stat_energy_from: statisticId, stat_cost: null, entity_energy_price: null, number_energy_price: null });
+  await conn.sendMessagePromise({ type: "energy/save_prefs", energy_sources: sources });
+  return true;
+}
+
+/**
  * Runs `energy/validate` and returns the issues that mention `statisticId` (empty = the Energy
  * dashboard accepts it).
  */

@@ -7,9 +7,15 @@ export interface StatisticMeta {
   /** `energy_bridge:<provider>_<meter>_<kind>`, e.g. `energy_bridge:linky_12345678901234_consumption`. */
   statisticId: string;
   name: string;
-  /** Unit of the rows sent: "kWh" for electricity, "m³" for gas and water. */
-  unit: "kWh" | "m³";
+  /** Unit of the rows sent: "kWh" for electricity (and gas given as energy), "m³" or "L" for gas and water volumes. */
+  unit: "kWh" | "m³" | "L";
+  /** HA's unit class of `unit` (`energy` for kWh, `volume` for m³ / L); never null (null hides it from the Energy pickers). */
   unitClass: "energy" | "volume";
+  /**
+   * Store units per statistic unit: the stored readings' unit (the meter's `unit`) divided by
+   * `unit`. Default 1000 (Wh per kWh; also L per m³). 1 for water stored in L and sent in L.
+   */
+  storeUnitsPerUnit?: number;
 }
 
 /** `source` of every statistic we write: the domain part of the external statistic id. */

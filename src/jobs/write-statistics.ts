@@ -91,7 +91,7 @@ export async function writeStatistics(
     baseWh = (older.at(-1)?.sum ?? 0) * 1000;
   }
   const days = rebuildWindowed(db, meter.id, zone, fromDay, toDay);
-  const desired = runningSums(days, baseWh);
+  const desired = runningSums(toMilliUnits(days, meta), baseWh);
   // The plan (as many rows as the window in a backfill) is dropped once sent: it is not held while
   // HA's recorder commits.
   const { rowsSent, adjustments } = await sendPlan(conn, meta, haVersion, planStatistics(desired, await fetchStatisticRows(conn, meta, from, to)), opts);
@@ -108,6 +108,23 @@ export async function writeStatistics(
   if (dirty) clearDirty(db, meter.id, dirty.last);
   opts.log.info(`${meta.statisticId}: ${fromDay}…${addDays(toDay, -1)} rebuilt, ${rowsSent} row(s) sent, ${adjustments} sum adjustment(s)`);
   return { rowsSent, adjustments, days, fromDay };
+}
+
+/**
+ * The rebuilt days in thousandths of the statistic's unit, the scale the writer's arithmetic
+ * works in (named `…Wh` after electricity: Wh are thousandths of kWh). Electricity (Wh → kWh) and
+ * volumes stored in L sent in m³ are already there (`storeUnitsPerUnit` 1000, the default): the
+ * days are returned as they are. Water stored in L and sent in L (1) is scaled ×1000. The days
+ * returned to the caller (anomalies) keep the store's unit.
+ */
+function toMilliUnits(days: DayEnergy[], meta: StatisticMeta): DayEnergy[] {
+  const k = 1000 / (meta.storeUnitsPerUnit ?? 1000);
+  if (k === 1) return days;
+  return days.map((d) => {
+    const hours = new Map<number, number>();
+    d.hours.forEach((v, h) => hours.set(h, v * k));
+    return { ...d, total: d.total === null ? null : d.total * k, hours };
+  });
 }
 
 /** Sends a plan: the flattened-hours warning, the sum adjustments, then the imports. Returns the counts. */

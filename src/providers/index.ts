@@ -7,6 +7,7 @@ import { EnedisDataConnectProvider } from "./enedis-data-connect.js";
 import type { RetryOptions } from "./http.js";
 import { MyElectricalDataProvider } from "./myelectricaldata.js";
 import { MyElectricalDataLegacyProvider } from "./myelectricaldata-legacy.js";
+import { OresProvider } from "./ores.js";
 
 export { ConsoApiProvider, CONSO_API_BASE_URL } from "./conso-api.js";
 export { MyElectricalDataProvider, MYELECTRICALDATA_BASE_URL } from "./myelectricaldata.js";
@@ -16,6 +17,7 @@ export { parseEnedisV2, parseEnedisV2MaxPower, type EnedisV2Options } from "./en
 export type { StampAt } from "./enedis-points.js";
 export { EnedisDataConnectProvider, ENEDIS_PRODUCTION_BASE_URL } from "./enedis-data-connect.js";
 export type { RetryOptions, HttpOptions } from "./http.js";
+export { OresProvider, ORES_BASE_URL, parseOresLoadCurve } from "./ores.js";
 
 /** Credentials and endpoint of one provider, as read from the add-on options. */
 export interface ProviderSettings {
@@ -27,6 +29,8 @@ export interface ProviderSettings {
   /** Enedis Data Connect application credentials. */
   enedisClientId?: string;
   enedisClientSecret?: string;
+  /** Account whose vault tokens the provider uses when `token` is absent (Ores: `ores_<ean>`). */
+  accountId?: string;
 }
 
 /** Runtime knobs, mostly for tests: clock, retry timing, per-attempt timeout (ms). */
@@ -34,6 +38,12 @@ export interface ProviderRuntimeOptions {
   now?: () => number;
   retry?: RetryOptions;
   timeoutMs?: number;
+  /**
+   * The access token of a connected account (`ores_<ean>`) from the token vault, for providers
+   * whose token comes from a flow (Ores) when no `token` option is given. Rejects when the
+   * account is not connected.
+   */
+  accountToken?: (accountId: string) => Promise<string>;
 }
 
 function required(value: string | undefined, field: string, provider: ProviderId): string {
@@ -65,6 +75,15 @@ export function createProvider(settings: ProviderSettings, opts: ProviderRuntime
         clientId: required(settings.enedisClientId, "enedisClientId", settings.provider),
         clientSecret: required(settings.enedisClientSecret, "enedisClientSecret", settings.provider),
       });
+    case "ores": {
+      const { accountToken, ...rest } = common;
+      const token = settings.token?.trim();
+      const account = settings.accountId;
+      if (!token && !(accountToken && account)) throw new Error("token is required for provider ores (or connect the Ores account from the add-on's page)");
+      return new OresProvider({ ...rest, token: token ? token : () => accountToken!(account!) });
+    }
+    case "cozy":
+      throw new Error("Ecolyo (cozy) is not a meter option: connect the Cozy account from the add-on's page");
     default: {
       const unknown: never = settings.provider;
       throw new Error(`unknown provider ${String(unknown)}`);

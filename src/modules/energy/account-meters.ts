@@ -11,7 +11,7 @@ import type { MeterSettings, Settings } from "../../settings.js";
 import type { TokenVault } from "../../auth/token-vault.js";
 
 /** Providers whose accounts are Linky meters. */
-export const LINKY_ACCOUNT_PROVIDERS = ["enedis_data_connect", "conso_api", "myelectricaldata"] as const;
+export const LINKY_ACCOUNT_PROVIDERS = ["enedis_data_connect", "conso_api", "myelectricaldata", "ores"] as const;
 
 /** A meter series source of an account: its settings and the account it belongs to. */
 export interface AccountMeterSource extends MeterSettings {
@@ -30,7 +30,7 @@ export function isLinkyAccount(account: Pick<Account, "provider">): boolean {
  */
 export function accountMeterSources(account: Account, settings: Settings, vault: TokenVault, log: Logger): AccountMeterSource[] {
   if (!isLinkyAccount(account)) return [];
-  const prms = Array.isArray(account.config.prms) ? account.config.prms.filter((p): p is string => typeof p === "string" && /^[0-9]{14}$/.test(p)) : [];
+  const prms = Array.isArray(account.config.prms) ? account.config.prms.filter((p): p is string => typeof p === "string" && (account.provider === "ores" ? /^[0-9]{14}(?:[0-9]{4})?$/ : /^[0-9]{14}$/).test(p)) : [];
   const configured = new Set(settings.meters.map((m) => m.prm));
   const base = { production: "auto" as const, accountId: account.id };
   let extra: Pick<MeterSettings, "token" | "baseUrl">;
@@ -40,6 +40,9 @@ export function accountMeterSources(account: Account, settings: Settings, vault:
       return [];
     }
     extra = settings.enedisConsent?.apiUrl ? { baseUrl: settings.enedisConsent.apiUrl } : {};
+  } else if (account.provider === "ores") {
+    // Ores (OAuth flow): no static token; the provider reads the vault at each call (meter-jobs gives it the account id).
+    extra = typeof account.config.baseUrl === "string" ? { baseUrl: account.config.baseUrl } : {};
   } else {
     let token: string | undefined;
     try {
@@ -58,6 +61,6 @@ export function accountMeterSources(account: Account, settings: Settings, vault:
       log.info(`meter ${prm} is in the meters option; its account ${account.id} is not used for it`);
       return [];
     }
-    return [{ provider: account.provider as MeterSettings["provider"], prm, name: `Linky ${prm}`, ...extra, ...base }];
+    return [{ provider: account.provider as MeterSettings["provider"], prm, name: `${account.provider === "ores" ? "Ores" : "Linky"} ${prm}`, ...extra, ...base }];
   });
 }

@@ -5,6 +5,7 @@
  * comes back (REST states do not survive an HA restart). Emits `meter_synced` and `anomaly_found`.
  */
 import { addDays, today as todayIn } from "../../analysis/days.js";
+import { ProviderError } from "../../domain/errors.js";
 import { runCycle } from "../../jobs/run-cycle.js";
 import type { Schedule } from "../../jobs/scheduler.js";
 import { formatSummary, publishSnapshot, type MeterJob, type MeterSummary, type SyncContext } from "../../jobs/sync-meter.js";
@@ -81,7 +82,13 @@ export class LinkyModule implements Module {
   }
 
   private jobOptions(ctx: ModuleContext) {
-    return { now: ctx.now, log: ctx.log, gates: this.gates, ...(ctx.providerRuntime ? { providerRuntime: ctx.providerRuntime } : {}) };
+    // Ores meters read their access token from the vault at every call (the refresh job renews it there).
+    const accountToken = async (id: string): Promise<string> => {
+      const tokens = ctx.vault.get(id);
+      if (!tokens) throw new ProviderError("auth", `account ${id} is not connected: connect it from the add-on's page`);
+      return tokens.accessToken;
+    };
+    return { now: ctx.now, log: ctx.log, gates: this.gates, providerRuntime: { ...ctx.providerRuntime, accountToken } };
   }
 
   /** The daily schedule, created with the first job (at start, or when a first account connects). */
