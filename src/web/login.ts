@@ -13,7 +13,7 @@ import { baseHref, cookiePath } from "./base-path.js";
 import { escapeHtml } from "./html.js";
 import { LANG_COOKIE, pickLang, t, type Lang } from "./i18n.js";
 import type { LoginLockout } from "./lockout.js";
-import { setSessionCookie } from "./security.js";
+import { setSessionCookie, STRICT_CSP } from "./security.js";
 import { SESSION_COOKIE, type SessionStore } from "./sessions.js";
 import { renderPage } from "./shell.js";
 
@@ -53,7 +53,7 @@ function loginPage(request: FastifyRequest, lang: Lang, nav: readonly WebPage[],
 }
 
 function sendHtml(reply: FastifyReply, code: number, html: string): FastifyReply {
-  return reply.code(code).header("content-type", "text/html; charset=utf-8").send(html);
+  return reply.code(code).header("content-type", "text/html; charset=utf-8").header("content-security-policy", STRICT_CSP).send(html);
 }
 
 /** Registers the login routes (standalone only). */

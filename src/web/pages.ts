@@ -8,6 +8,7 @@ import type { WebPage } from "../modules/web-routes.js";
 import { baseHref, cookiePath } from "./base-path.js";
 import { escapeHtml } from "./html.js";
 import { LANG_COOKIE, messages, pickLang, t, type Lang } from "./i18n.js";
+import { STRICT_CSP } from "./security.js";
 import { renderPage } from "./shell.js";
 import { ASSETS } from "./static/assets.js";
 
@@ -61,7 +62,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageOptions): Promi
       scripts: ["static/accounts.js"],
       data: { lang, strings: messages(lang), flash: flashOf((request.query ?? {}) as Record<string, unknown>) },
     });
-    return reply.header("content-type", "text/html; charset=utf-8").send(html);
+    return reply.header("content-type", "text/html; charset=utf-8").header("content-security-policy", STRICT_CSP).send(html);
   };
   app.get("/", accounts);
   app.get("/accounts", accounts);
@@ -83,6 +84,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageOptions): Promi
     return reply
       .code(404)
       .header("content-type", "text/html; charset=utf-8")
+      .header("content-security-policy", STRICT_CSP)
       .send(
         renderPage({
           lang,

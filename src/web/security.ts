@@ -41,15 +41,20 @@ export function ingressGuard(allowed: readonly string[]) {
 }
 
 /**
- * Response headers for every answer: a strict CSP (scripts and styles from the app only, framing
- * by the same origin only, as Home Assistant's ingress panel does), no sniffing, no Referer (a
- * callback URL carries an authorization code; the ingress token is in every URL).
+ * The CSP of the web module's own pages: scripts and styles from the app only (no inline code),
+ * framing by the same origin only (Home Assistant's ingress panel is an iframe of the same origin).
+ */
+export const STRICT_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'self'; object-src 'none'";
+
+/**
+ * Response headers for every answer: a baseline CSP (same-origin framing, no plugins, no foreign
+ * `<base>`; other modules' pages may use inline code, so scripts are restricted only on the web
+ * module's own pages, STRICT_CSP), no sniffing, no Referer (a callback URL carries an
+ * authorization code; the ingress token is in every URL), no caching.
  */
 export async function securityHeaders(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  reply.header(
-    "content-security-policy",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'self'; object-src 'none'",
-  );
+  reply.header("content-security-policy", "frame-ancestors 'self'; base-uri 'self'; object-src 'none'");
   reply.header("x-content-type-options", "nosniff");
   reply.header("referrer-policy", "no-referrer");
   reply.header("cache-control", "no-store");

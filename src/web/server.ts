@@ -15,7 +15,7 @@ import { LANG_COOKIE, pickLang, t } from "./i18n.js";
 import { LoginLockout } from "./lockout.js";
 import { loginRoutes } from "./login.js";
 import { ACCOUNTS_PAGE, pageRoutes } from "./pages.js";
-import { ingressGuard, securityHeaders, sessionHook } from "./security.js";
+import { ingressGuard, routePath, securityHeaders, sessionHook } from "./security.js";
 import { SessionStore } from "./sessions.js";
 
 /** Options of {@link buildWebServer}. Durations in ms. */
@@ -39,6 +39,9 @@ export interface WebServerOptions {
   /** Failed logins before the lock, and its length (default 5, 15 min, seed 003). */
   lockout?: { maxFailures: number; lockMs: number };
 }
+
+/** GET paths not counted by the rate limit: files with a static extension. */
+const STATIC_FILE = /\.(?:js|mjs|css|map|png|svg|ico|woff2?)$/;
 
 /** Defaults of seed 003 ("Rate limiting 5 req/s par utilisateur", "Blocage après 5 échecs"). */
 export const WEB_DEFAULTS = {
@@ -84,6 +87,9 @@ export async function buildWebServer(opts: WebServerOptions): Promise<FastifyIns
     global: true,
     max: limit.max,
     timeWindow: limit.windowMs,
+    // Static files (the web module's and other modules' .js/.css/…) are cheap and a page loads
+    // several at once: they are not counted.
+    allowList: (request) => request.method === "GET" && STATIC_FILE.test(routePath(request.url)),
     keyGenerator: (request) => (request.ebHadSession ? `s:${request.sessionId}` : `a:${normalizeAddress(request.socket.remoteAddress)}`),
     errorResponseBuilder: (request, context) => {
       const lang = pickLang(undefined, request.cookies?.[LANG_COOKIE], request.headers["accept-language"]);
