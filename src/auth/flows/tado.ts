@@ -22,10 +22,9 @@ import { randomUUID } from "node:crypto";
 import * as oidc from "openid-client";
 import type { Account } from "../../domain/types.js";
 import { createTadoApi, TADO_API_URL, TADO_X_GENERATION, tadoXNotSupported, TadoApiError } from "../../providers/tado-api.js";
-import { setAccountStatus } from "../../store/accounts.js";
 import { FlowError, type AccountFlow, type DevicePoll, type FlowRequest, type FlowStart } from "../flow.js";
 import type { StoredTokens, TokenSet } from "../token-vault.js";
-import { saveConnectedAccount } from "./account-store.js";
+import { changeAccountStatus, saveConnectedAccount } from "./account-store.js";
 import type { FlowDeps } from "./index.js";
 
 /** Tado's public device-flow client (no secret): PyTado `CLIENT_ID_DEVICE`, tado support article. */
@@ -164,9 +163,7 @@ export function createTadoFlow(deps: FlowDeps): AccountFlow {
       if (generation === TADO_X_GENERATION) {
         const why = tadoXNotSupported(account.label);
         deps.log.warn(why);
-        setAccountStatus(deps.db, account.id, "error", why, deps.now());
-        deps.events.emit("account_status", { accountId: account.id, provider: "tado", status: "error", detail: why });
-        account = { ...account, status: "error", detail: why };
+        account = changeAccountStatus(deps, account.id, "error", why) ?? account;
       }
     } catch (err) {
       const message =

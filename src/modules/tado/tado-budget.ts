@@ -73,7 +73,9 @@ export function callsLeft(i: PaceInput): number {
   let left = i.limit - i.reserve - i.used;
   const q = i.quota;
   // Tado's own count, when read in this window (an older one belongs to a past window).
-  if (q && q.remaining !== null && q.observedAt >= w.start) left = Math.min(left, q.remaining - i.reserve);
+  // (and not once the reset it announced has passed).
+  const stale = q?.resetAt !== null && q?.resetAt !== undefined && q.resetAt <= i.now;
+  if (q && q.remaining !== null && q.observedAt >= w.start && !stale) left = Math.min(left, q.remaining - i.reserve);
   return Math.max(0, left);
 }
 

@@ -10,6 +10,7 @@ import { EventBus } from "../../../src/modules/events.js";
 import type { Settings } from "../../../src/settings.js";
 import { openStore, type Db } from "../../../src/store/db.js";
 import type { Logger } from "../../../src/log.js";
+import type { DeviceSpec, DeviceStateMessage, EntitySpec } from "../../../src/homeassistant/entities/device-sink.js";
 
 export interface TadoFixture {
   db: Db;
@@ -43,4 +44,37 @@ export function tadoFixture(tado: Settings["tado"], now: () => number = Date.now
     ...(tado ? { tado } : {}),
   } as Settings;
   return { db, vault, events: new EventBus(log), log, lines, settings };
+}
+
+/** A recording DeviceSink (the generic device API of the entity sink), for fast unit tests. */
+export class RecordingDeviceSink {
+  readonly devices = new Map<string, { device: DeviceSpec; entities: EntitySpec[] }>();
+  /** Last payload per `<device>/<entity>`. */
+  readonly states = new Map<string, string>();
+  readonly available = new Map<string, boolean>();
+  /** Every publish, in order. */
+  readonly log: { device: string; entity: string; payload: string }[] = [];
+  onPublish?: (device: string, entity: string, payload: string) => void;
+
+  async declareDevice(device: DeviceSpec, entities: EntitySpec[]): Promise<void> {
+    this.devices.set(device.key, { device, entities });
+    if (!this.available.has(device.key)) this.available.set(device.key, true);
+  }
+  async publishDeviceStates(deviceKey: string, messages: readonly DeviceStateMessage[]): Promise<void> {
+    if (!this.devices.has(deviceKey)) throw new Error(`device ${deviceKey} was not declared`);
+    for (const m of messages) {
+      this.states.set(`${deviceKey}/${m.entity}`, m.payload);
+      this.log.push({ device: deviceKey, entity: m.entity, payload: m.payload });
+      this.onPublish?.(deviceKey, m.entity, m.payload);
+    }
+  }
+  async setDeviceAvailable(deviceKey: string, available: boolean): Promise<void> {
+    this.available.set(deviceKey, available);
+  }
+  onCommand(): () => void {
+    return () => undefined;
+  }
+  async removeDevice(deviceKey: string): Promise<void> {
+    throw new Error(`removeDevice(${deviceKey}) must never be called by the tado module`);
+  }
 }

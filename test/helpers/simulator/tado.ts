@@ -70,8 +70,8 @@ export function expectedZoneValues(zone: SimZone, at: number): { temperature: nu
   if (zone.type !== "HEATING") return null;
   const h = DateTime.fromMillis(at, { zone: "UTC" });
   const hours = h.hour + h.minute / 60 + h.second / 3600;
-  const temperature = Math.round((19.5 + zone.id * 0.4 + 1.6 * Math.sin((2 * Math.PI * (hours - 9)) / 24)) * 100) / 100;
-  const humidity = Math.round((48 + 6 * Math.cos((2 * Math.PI * hours) / 24) + zone.id) * 10) / 10;
+  const temperature = Math.round((19.5 + (zone.id % 5) * 0.4 + 1.6 * Math.sin((2 * Math.PI * (hours - 9)) / 24)) * 100) / 100;
+  const humidity = Math.round((48 + 6 * Math.cos((2 * Math.PI * hours) / 24) + (zone.id % 5)) * 10) / 10;
   const setpoint = 21;
   const heatingPower = Math.max(0, Math.min(100, Math.round((setpoint - temperature) * 45)));
   return { temperature, humidity, heatingPower };
@@ -142,9 +142,9 @@ export class TadoSimulator {
     return Math.max(0, this.quota - this.used());
   }
 
-  /** Requests of the whole run whose path matches (e.g. "/zoneStates"). */
-  count(pathPart?: string): number {
-    return this.requests.filter((r) => !pathPart || r.path.includes(pathPart)).length;
+  /** Requests of the whole run whose path ends with `suffix` (e.g. "/zoneStates", "/zones"). */
+  count(suffix?: string): number {
+    return this.requests.filter((r) => !suffix || r.path.endsWith(suffix)).length;
   }
 
   #headers(): Record<string, string> {
