@@ -6,6 +6,7 @@
 import type { Settings } from "../settings.js";
 import { DashboardModule } from "./dashboard/dashboard-module.js";
 import type { Module } from "./module.js";
+import { TadoModule } from "./tado/tado-module.js";
 import { AccountsModule } from "./accounts/accounts-module.js";
 import { WebModule } from "../web/web-module.js";
 import { SyncServerModule } from "./sync-server/module.js";
@@ -18,6 +19,8 @@ export function defaultModules(settings: Settings): Module[] {
   // Accounts: its flows' API, refresh job and health (before web, which mounts its routes).
   modules.push(new AccountsModule());
   modules.push(new DashboardModule());
+  // Tado zones (accounts from the device code flow).
+  modules.push(new TadoModule());
   // Entity mirror, each side only when its options enable it.
   if (settings.sync?.server) modules.push(new SyncServerModule());
   if ((settings.sync?.clientServers.length ?? 0) > 0) modules.push(new SyncClientModule());
