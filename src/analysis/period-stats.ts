@@ -170,19 +170,32 @@ export function percentLabel(p: number | null): string | null {
 }
 
 /**
- * The local dates whose days {@link periodStatistics} needs for the periods covering [from, to):
- * from the earliest of the first period and the reference periods of the latest one.
+ * The ranges of local dates [from, to) whose days {@link periodStatistics} needs for the periods
+ * covering [from, to): those periods, and the previous and last-year periods of the latest one,
+ * merged where they overlap or touch (a one-month query reads three months, not thirteen).
  */
-export function daysNeeded(from: LocalDate, to: LocalDate, period: Period): { from: LocalDate; to: LocalDate } {
+export function daysNeeded(from: LocalDate, to: LocalDate, period: Period): { from: LocalDate; to: LocalDate }[] {
   const periods = periodsCovering(from, to, period);
   const last = periods[periods.length - 1]!;
-  const candidates = [periods[0]!.start, shiftPeriod(last.start, period, -1), samePeriodLastYear(last.start, period)];
-  return { from: candidates.sort()[0]!, to: last.end };
+  const ly = samePeriodLastYear(last.start, period);
+  const windows = [
+    { from: periods[0]!.start, to: last.end },
+    { from: shiftPeriod(last.start, period, -1), to: last.start },
+    { from: ly, to: nextPeriodStart(ly, period) },
+  ].sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : 0));
+  const out: { from: LocalDate; to: LocalDate }[] = [];
+  for (const w of windows) {
+    const prev = out[out.length - 1];
+    if (prev && w.from <= prev.to) {
+      if (w.to > prev.to) prev.to = w.to;
+    } else out.push({ ...w });
+  }
+  return out;
 }
 
 /**
  * Statistics of the periods covering local dates [from, to) (widened to whole periods).
- * `days` must hold every day of {@link daysNeeded} that has data (absent = missing).
+ * `days` must hold every day of the {@link daysNeeded} ranges that has data (absent = missing).
  * `factor` converts the store unit to `unit` (Wh → kWh: 0.001). `dayStartUtc` gives the UTC ms of
  * a local date's midnight in the meter's zone.
  */

@@ -70,8 +70,8 @@ export function daySummaries(db: Db, meter: Meter, from: LocalDate, to: LocalDat
 
 /** Statistics of the periods covering local dates [from, to) (analysis/period-stats.ts). */
 export function meterStatistics(db: Db, meter: Meter, period: Period, from: LocalDate, to: LocalDate): PeriodStatistics & { meter_id: string } {
-  const need = daysNeeded(from, to, period);
-  const days = daySummaries(db, meter, need.from, need.to, period === "day");
+  const days = new Map<LocalDate, DaySummary>();
+  for (const w of daysNeeded(from, to, period)) for (const [d, s] of daySummaries(db, meter, w.from, w.to, period === "day")) days.set(d, s);
   const { unit, factor } = displayUnit(meter.unit);
   const zone = meter.timezone;
   return {
