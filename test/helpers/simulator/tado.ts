@@ -12,7 +12,8 @@
  * {@link expectedZoneValues}. Variants: a tado X home (`generation: "LINE_X"`), and faults a test
  * switches on and off — `malformed_json` (zoneStates body is not JSON), `unknown_zone` (zoneStates
  * names a zone that /zones does not list), `expired_token` (401 for every token), `offline`
- * (every zone's link OFFLINE), `bad_value` (a humidity of 140 %).
+ * (every zone's link OFFLINE), `bad_value` (a humidity of 140 %), `no_answer` (the HTTP server drops
+ * every connection).
  *
  * `handle(Request)` answers in-process (unit tests pass it as the client's `fetch`); `listen()`
  * serves it on 127.0.0.1 for integration tests.
@@ -44,7 +45,8 @@ export interface TadoSimulatorOptions {
   acceptToken?: (token: string) => boolean;
 }
 
-export type TadoFault = "malformed_json" | "unknown_zone" | "expired_token" | "offline" | "bad_value";
+/** `no_answer`: the HTTP server (listen()) drops the connection without answering — the link is down. */
+export type TadoFault = "malformed_json" | "unknown_zone" | "expired_token" | "offline" | "bad_value" | "no_answer";
 
 /** One request as the simulator saw it. */
 export interface TadoSimRequest {
@@ -233,6 +235,10 @@ export class TadoSimulator {
   /** Serves `handle` on 127.0.0.1 (free port); sets and returns {@link apiUrl}. */
   async listen(): Promise<string> {
     const server = createServer((req, res) => {
+      if (this.faults.has("no_answer")) {
+        req.socket.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
