@@ -308,3 +308,55 @@ describe("tado module over simulated days", () => {
     await r2.module.stop();
   });
 });
+
+describe("tado module and the account lifecycle", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 15, 13, 0), toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("account_connected starts the home (the flow's calls counted), account_disconnected stops it (zones unavailable, kept)", async () => {
+    const r = rig();
+    const ctx = { settings: r.fx.settings, db: r.fx.db, entities: r.sink, events: r.fx.events, vault: r.fx.vault, log: r.fx.log, now: () => Date.now() } as unknown as ModuleContext;
+    await r.module.start(ctx);
+    expect(r.module.pollers()).toHaveLength(0);
+    // What the flow does on success (auth/flows/tado.ts): two API calls, then the account and its tokens.
+    await r.sim.fetch("http://tado.test/api/v2/me", { headers: { authorization: "Bearer x" } });
+    await r.sim.fetch(`http://tado.test/api/v2/homes/${SIM_HOME_ID}`, { headers: { authorization: "Bearer x" } });
+    upsertAccount(r.fx.db, { id: ACCOUNT, provider: "tado", label: "Test Home", status: "connected", detail: null, config: { homeId: SIM_HOME_ID, homeName: "Test Home", generation: "PRE_LINE_X", connectCalls: 2 } }, Date.now());
+    r.fx.vault.put(ACCOUNT, "tado", r.tokens.issue());
+    r.fx.events.emit("account_connected", { accountId: ACCOUNT, provider: "tado" });
+    await run(60_000);
+    expect(r.module.pollers()).toHaveLength(1);
+    expect(r.sink.states.get(`${HOME_KEY}/requests_today`)).toBe(String(r.sim.used()));
+    for (const z of HEATING) expect(r.sink.available.get(zoneKey(z.id))).toBe(true);
+    r.fx.events.emit("account_disconnected", { accountId: ACCOUNT, provider: "tado" });
+    await run(60_000);
+    expect(r.module.pollers()).toHaveLength(0);
+    for (const z of HEATING) {
+      expect(r.sink.available.get(zoneKey(z.id))).toBe(false);
+      expect(r.sink.devices.has(zoneKey(z.id))).toBe(true);
+    }
+    const calls = r.sim.requests.length;
+    await run(2 * HOUR);
+    expect(r.sim.requests.length).toBe(calls);
+    await r.module.stop();
+  });
+
+  it("zone samples older than retention_days are pruned, newer ones kept", async () => {
+    const r = rig();
+    const { putSamples } = await import("../../../src/modules/tado/tado-store.js");
+    const day = 24 * HOUR;
+    const keep = Date.now() - (r.fx.settings.retentionDays - 1) * day;
+    const drop = Date.now() - (r.fx.settings.retentionDays + 1) * day;
+    await r.start(); // migrates, then prunes once at start; the next prune is a day later
+    putSamples(r.fx.db, ACCOUNT, [
+      { zoneId: 1, at: drop, temperature: 19, humidity: 50, heatingPower: 10 },
+      { zoneId: 1, at: keep, temperature: 20, humidity: 50, heatingPower: 0 },
+    ]);
+    await run(day + 60_000);
+    const left = samplesBetween(r.fx.db, ACCOUNT, 0, Date.now() - 2 * day, 1);
+    expect(left.map((s) => s.at)).toEqual([keep]);
+    await r.module.stop();
+  });
+});
