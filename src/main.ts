@@ -41,7 +41,7 @@ export interface App {
   /** Health per module, by name (a module that failed to start is `failed`). */
   health(): Record<string, ModuleHealth>;
   /** Stops the modules in reverse order, then the scheduler, HA link and store; bounded. */
-  stop(): Promise<void>;
+  stop(opts?: { keepEntitiesOnline?: boolean }): Promise<void>;
 }
 
 /** Options of {@link startApp}. */
@@ -159,7 +159,7 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
       }
       return out;
     },
-    stop() {
+    stop(stopOpts = {}) {
       stopping ??= (async () => {
         const deadline = Date.now() + SHUTDOWN_BOUND_MS;
         const left = () => Math.max(0, deadline - Date.now());
@@ -167,7 +167,7 @@ export async function startApp(settings: Settings, opts: AppOptions): Promise<Ap
           await withBound(m.stop(), left()).catch((err: Error) => log.error(`module ${m.name} failed to stop: ${err.message}`));
         }
         if (!(await scheduler.stopAll(left()))) log.warn("a sync cycle was still running; stopping without waiting for it");
-        await withBound(entities.stop(), left());
+        await withBound(entities.stop(stopOpts.keepEntitiesOnline ? { offline: false } : {}), left());
         ha.close();
         db.close();
       })();
@@ -229,6 +229,7 @@ export async function syncOnce(optionsPath?: string): Promise<number> {
     for (const s of summaries) console.log(formatSummary(s));
     return summaries.some((s) => s.status === "error" || s.status === "auth_error") ? 1 : 0;
   } finally {
-    await app.stop();
+    // A cron-driven run: the entities keep their state until the next run instead of `unavailable`.
+    await app.stop({ keepEntitiesOnline: true });
   }
 }

@@ -431,6 +431,19 @@ describeWithMosquitto("EntityPublisher against Mosquitto alone", () => {
     await p2.stop();
   });
 
+  it("stop() says offline; stop({ offline: false }) (sync --once) leaves the bridge online, and no Last Will fires", async () => {
+    const p1 = newPublisher(broker.url, new MemoryDeleted());
+    expect(await p1.start()).toBe(true);
+    await p1.declareMeter(M1, M1_FEATURES);
+    await p1.stop({ offline: false });
+    await sleep(500);
+    expect((await retained(broker.url, bridgeStateTopic(), 300)).get(bridgeStateTopic())).toBe("online");
+    const p2 = newPublisher(broker.url, new MemoryDeleted());
+    expect(await p2.start()).toBe(true);
+    await p2.stop();
+    expect((await retained(broker.url, bridgeStateTopic(), 300)).get(bridgeStateTopic())).toBe("offline");
+  });
+
   it("re-publishes everything after a broker restart that lost its retained store", async () => {
     const b = await startMosquitto({ persistence: false });
     try {

@@ -314,8 +314,12 @@ export class EntityPublisher {
     );
   }
 
-  /** Publishes `offline` on the bridge topic and disconnects. Configs stay. */
-  async stop(): Promise<void> {
+  /**
+   * Publishes `offline` on the bridge topic and disconnects. Configs stay. `{ offline: false }`
+   * (a one-shot `sync --once` run from cron): disconnects cleanly without `offline`, so the
+   * entities keep their last state until the next run (a clean DISCONNECT suppresses the Will).
+   */
+  async stop(opts: { offline?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.birthTimer);
     const client = this.client;
@@ -324,11 +328,13 @@ export class EntityPublisher {
     this.resolveFirstSync?.();
     if (client.connected) {
       try {
-        await withTimeout(
-          client.publishAsync(bridgeStateTopic(this.opts.discovery), OFFLINE, { qos: 1, retain: true }),
-          3_000,
-          "publishing offline",
-        );
+        if (opts.offline !== false) {
+          await withTimeout(
+            client.publishAsync(bridgeStateTopic(this.opts.discovery), OFFLINE, { qos: 1, retain: true }),
+            3_000,
+            "publishing offline",
+          );
+        }
         await withTimeout(client.endAsync(), 3_000, "disconnecting");
         return;
       } catch (err) {

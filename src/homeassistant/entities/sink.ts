@@ -24,8 +24,11 @@ export interface EntitySink extends DeviceSink {
   publish(entities: MeterEntities): Promise<void>;
   /** Marks a meter's entities available or not (MQTT only: REST states have no availability). */
   setAvailable(meterId: string, available: boolean): Promise<void>;
-  /** MQTT: publishes `offline` (entities go unavailable, never deleted). */
-  stop(): Promise<void>;
+  /**
+   * MQTT: publishes `offline` (entities go unavailable, never deleted); `{ offline: false }`
+   * leaves them available with their last state (one-shot runs, see EntityPublisher.stop).
+   */
+  stop(opts?: { offline?: boolean }): Promise<void>;
 }
 
 /** What the REST fallback cannot do, said once in the log (and later on the add-on's page). */
@@ -53,7 +56,7 @@ export function mqttEntitySink(publisher: EntityPublisher): EntitySink {
     declareMeter: (meter, features) => publisher.declareMeter(meter, features),
     publish: (e) => publisher.publishMeterStates(e),
     setAvailable: (id, available) => publisher.setMeterAvailable(id, available),
-    stop: () => publisher.stop(),
+    stop: (opts) => publisher.stop(opts),
   };
 }
 
