@@ -68,6 +68,11 @@ export class Follower {
     private readonly d: FollowerDeps,
   ) {}
 
+  /** The stored registration (client id, server id, token), once registered. */
+  registration(): LinkRegistration | undefined {
+    return this.reg;
+  }
+
   view(): FollowerView {
     return {
       url: this.server.url,

@@ -249,12 +249,16 @@ export class ServerLink {
 
   private startHeartbeat(): void {
     clearInterval(this.pingTimer);
+    let awaiting: number | null = null;
     this.pingTimer = setInterval(() => {
-      const sentAt = Date.now();
       this.send({ type: "ping", id: ++this.pingId });
+      // One deadline per unanswered window: later pings never push it back.
+      if (awaiting !== null && this.lastFrameAt < awaiting) return;
+      const since = Date.now();
+      awaiting = since;
       clearTimeout(this.stageTimer);
       this.stageTimer = setTimeout(() => {
-        if (this.lastFrameAt < sentAt) this.fail(`watchdog: no heartbeat answer within ${this.timing.heartbeatTimeoutMs} ms`);
+        if (this.lastFrameAt < since) this.fail(`watchdog: no heartbeat answer within ${this.timing.heartbeatTimeoutMs} ms`);
       }, this.timing.heartbeatTimeoutMs);
     }, this.timing.heartbeatMs);
   }

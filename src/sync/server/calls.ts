@@ -18,8 +18,9 @@ export const CALL_RESULT_TTL_MS = 24 * 3600_000;
 /** See the file comment. */
 export class CallLedger {
   private readonly inFlight = new Map<string, Promise<CallOutcome>>();
-  /** How many times a call really ran (for tests and the page). */
+  /** How many times a call really ran, and how many retries got a stored result (tests, page). */
   executed = 0;
+  replays = 0;
 
   constructor(
     private readonly db: Db,
@@ -34,11 +35,17 @@ export class CallLedger {
   async run(clientId: string, correlationId: string, execute: () => Promise<void>): Promise<CallOutcome> {
     const key = `${clientId}\u0000${correlationId}`;
     const pending = this.inFlight.get(key);
-    if (pending) return pending;
+    if (pending) {
+      this.replays++;
+      return pending;
+    }
     const row = this.db
       .prepare("SELECT result FROM sync_calls WHERE client_id = ? AND correlation_id = ?")
       .get(clientId, correlationId) as { result: string } | undefined;
-    if (row) return JSON.parse(row.result) as CallOutcome;
+    if (row) {
+      this.replays++;
+      return JSON.parse(row.result) as CallOutcome;
+    }
     const p = (async (): Promise<CallOutcome> => {
       let outcome: CallOutcome;
       try {
