@@ -7,6 +7,7 @@ import type { Settings } from "../settings.js";
 import { DashboardModule } from "./dashboard/dashboard-module.js";
 import type { Module } from "./module.js";
 import { TadoModule } from "./tado/tado-module.js";
+import { EcolyoModule } from "./ecolyo/ecolyo-module.js";
 import { AccountsModule } from "./accounts/accounts-module.js";
 import { WebModule } from "../web/web-module.js";
 import { SyncServerModule } from "./sync-server/module.js";
@@ -19,6 +20,8 @@ export function defaultModules(settings: Settings): Module[] {
   // Accounts: its flows' API, refresh job and health (before web, which mounts its routes).
   modules.push(new AccountsModule());
   modules.push(new DashboardModule());
+  // Ecolyo electricity, gas and water (Cozy accounts).
+  modules.push(new EcolyoModule());
   // Tado zones (accounts from the device code flow).
   modules.push(new TadoModule());
   // Entity mirror, each side only when its options enable it.

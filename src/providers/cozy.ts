@@ -14,6 +14,7 @@
  * - The Cozy has no request quota of its own that we know of; dailyBudget 200, hard cap 1000.
  */
 import { DateTime } from "luxon";
+import { ProviderError } from "../domain/errors.js";
 import type { EnergyKind, FetchRange, FetchResult, Meter, Provider, ProviderCapabilities, RequestGate } from "../domain/types.js";
 import { CozyClient } from "./cozy-client.js";
 import { ECOLYO_DOCTYPES, ECOLYO_GAS_LOAD_UNIT, ECOLYO_TIMEZONE, docDate, ecolyoDocSchema, ecolyoUnit, parseEcolyoDocs } from "./cozy-docs.js";
@@ -63,6 +64,16 @@ export class CozyProvider implements Provider {
   }
 
   async fetch(meter: Meter, range: FetchRange, gate: RequestGate): Promise<FetchResult> {
+    try {
+      return await this.fetchDocs(meter, range, gate);
+    } catch (err) {
+      // A doctype the Cozy never had (no konnector for this energy) answers 404: nothing to read.
+      if (err instanceof ProviderError && err.details.status === 404) return { readings: [], rejected: [], endOfHistory: true };
+      throw err;
+    }
+  }
+
+  private async fetchDocs(meter: Meter, range: FetchRange, gate: RequestGate): Promise<FetchResult> {
     void meter;
     const doctype = this.doctype(range.resolution);
     if (!doctype) return { readings: [], rejected: [], endOfHistory: true };

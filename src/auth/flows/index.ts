@@ -13,6 +13,7 @@ import type { TokenVault } from "../token-vault.js";
 import { createEnedisConsentFlow } from "./enedis-consent.js";
 import { createGatewayTokenFlows } from "./gateway-token.js";
 import { createTadoFlow } from "./tado.js";
+import { createCozyFlow } from "./cozy.js";
 
 /** What every flow may use. `now`: UTC epoch ms clock; `fetch`: injected in tests (defaults to global). */
 export interface FlowDeps {
@@ -33,5 +34,6 @@ export function createFlows(deps: FlowDeps): AccountFlow[] {
     createEnedisConsentFlow(deps),
     ...createGatewayTokenFlows(deps),
     createTadoFlow(deps),
+    createCozyFlow(deps),
   ];
 }
