@@ -94,6 +94,9 @@ export function fakeAccountsApi(opts: FakeAccountsOptions = {}): FakeAccountsApi
     app.get<{ Params: { provider: string }; Querystring: Record<string, string> }>("/callback/:provider", async (request, reply) => {
       const s = states.get(request.query.state ?? "");
       states.delete(request.query.state ?? "");
+      if (s && request.query.error) {
+        return reply.code(302).header("location", `../accounts?error=${encodeURIComponent(request.query.error)}&message=${encodeURIComponent("refused at the provider")}`).send();
+      }
       if (!s || s.sessionId !== request.sessionId) {
         return reply.code(302).header("location", `../accounts?error=state_mismatch&message=${encodeURIComponent("state does not match this session")}`).send();
       }

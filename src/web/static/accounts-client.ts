@@ -190,7 +190,10 @@ export function accountsClient(): void {
   }
 
   let deviceTimers: number[] = [];
+  /** Bumped by stopDevice: an answer of a poll sent before belongs to a flow no longer shown. */
+  let deviceGeneration = 0;
   function stopDevice(): void {
+    deviceGeneration += 1;
     for (const t of deviceTimers) window.clearTimeout(t);
     deviceTimers = [];
     deviceEl.replaceChildren();
@@ -227,11 +230,14 @@ export function accountsClient(): void {
     };
     tick();
     let interval = Math.max(1, d.interval);
+    const generation = deviceGeneration;
     const poll = async (): Promise<void> => {
       let r: Poll;
       try {
         r = await api<Poll>(`api/accounts/device/${encodeURIComponent(d.flowId)}/poll`, {});
+        if (generation !== deviceGeneration) return; // cancelled or replaced meanwhile
       } catch (err) {
+        if (generation !== deviceGeneration) return;
         const e = err as Error & { code?: string };
         if (e.code === "http_429") {
           deviceTimers.push(window.setTimeout(() => void poll(), interval * 1000));

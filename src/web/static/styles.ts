@@ -23,6 +23,7 @@ header.top a { color: var(--accent); text-decoration: none; }
 header.top a[aria-current="page"] { font-weight: 600; text-decoration: underline; }
 header.top .lang { margin-left: auto; }
 header.top form.logout { margin: 0; }
+a { color: var(--accent); }
 main { max-width: 52rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
 .muted { color: var(--muted); }

@@ -1,0 +1,171 @@
+/**
+ * The add-on's page in real headless Chromium, behind an ingress-like proxy
+ * (`/api/hassio_ingress/<random>/` + X-Ingress-Path, test/helpers/ingress-proxy.ts), with the web
+ * module in add-on mode and a small fake of the accounts JSON API (test/helpers/fake-accounts-api.ts).
+ * The fake provider runs on `localhost` while the page is on `127.0.0.1`: the return from the
+ * provider is a cross-site navigation, as with a real provider, so the SameSite=Strict session
+ * cookie and the `state` bound to it are exercised for real. Screenshots: test-artifacts/.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { ModuleContext } from "../../src/modules/module.js";
+import { createWebRoutes } from "../../src/modules/web-routes.js";
+import { WebModule } from "../../src/web/web-module.js";
+import { createLogger } from "../../src/log.js";
+import { launchBrowser, screenshot } from "../helpers/browser.js";
+import { fakeAccountsApi, type FakeAccountsApi } from "../helpers/fake-accounts-api.js";
+import { startIngressProxy, type IngressProxy } from "../helpers/ingress-proxy.js";
+
+/** A provider's authorize page: "Approve" / "Refuse" links back to redirect_uri. */
+async function startFakeProvider(): Promise<{ server: Server; authorizeUrl: string }> {
+  const server = createServer((req, res) => {
+    const u = new URL(req.url ?? "/", "http://localhost");
+    const back = new URL(u.searchParams.get("redirect_uri") ?? "http://invalid/");
+    const ok = new URL(back);
+    ok.searchParams.set("code", "code-from-provider");
+    ok.searchParams.set("state", u.searchParams.get("state") ?? "");
+    const no = new URL(back);
+    no.searchParams.set("error", "access_denied");
+    no.searchParams.set("state", u.searchParams.get("state") ?? "");
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end(`<!doctype html><title>Fake provider</title><h1>Allow Energy Bridge?</h1><a id="approve" href="${ok.href}">Approve</a> <a id="refuse" href="${no.href}">Refuse</a>`);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { server, authorizeUrl: `http://localhost:${(server.address() as AddressInfo).port}/authorize` };
+}
+
+describe("accounts page in Chromium under an ingress prefix", () => {
+  let browser: Browser;
+  let web: WebModule;
+  let proxy: IngressProxy;
+  let provider: { server: Server; authorizeUrl: string };
+  let fake: FakeAccountsApi;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    provider = await startFakeProvider();
+    fake = fakeAccountsApi({ authorizeUrl: provider.authorizeUrl, deviceExpiresIn: 300, deviceInterval: 1 });
+    const routes = createWebRoutes();
+    routes.add("accounts", fake.plugin, { path: "accounts", label: { en: "Accounts", fr: "Comptes" } });
+    const ctx = { settings: { mode: "addon" }, web: routes, log: createLogger("warning"), now: Date.now } as unknown as ModuleContext;
+    web = new WebModule({ listen: { host: "127.0.0.1", port: 0 }, allowedAddresses: ["127.0.0.1"] });
+    await web.start(ctx);
+    proxy = await startIngressProxy(web.url!);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await web?.stop();
+    await new Promise((r) => provider?.server.close(r));
+  });
+
+  async function open(options: Parameters<Browser["newContext"]>[0] = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ locale: "en-GB", viewport: { width: 1000, height: 800 }, ...options });
+    const page = await context.newPage();
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()} (${m.location().url})`);
+    });
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("response", (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
+    });
+    await page.goto(proxy.url);
+    await page.waitForSelector('[data-provider-card="fake_oauth"]');
+    return { context, page };
+  }
+
+  it("connects a redirect provider: out to the provider (another site) and back, account connected", async () => {
+    const { context, page } = await open();
+    expect(await page.textContent("h1")).toBe("Accounts");
+    await page.fill("#in-fake_oauth-instance", "alice.mycozy.cloud");
+    await page.click('form[data-provider="fake_oauth"] button[type="submit"]');
+    await page.waitForURL(/^http:\/\/localhost:\d+\/authorize/);
+    const redirectUri = new URL(page.url()).searchParams.get("redirect_uri");
+    expect(redirectUri).toBe(`${proxy.url}callback/fake_oauth`);
+    await page.click("#approve");
+    await page.waitForSelector('[data-account="fake_oauth_alice.mycozy.cloud"] [data-status="connected"]');
+    expect(await page.textContent("#flash")).toContain("Account alice.mycozy.cloud connected");
+    // The one-time result left the address bar; the page is still the ingress one.
+    expect(page.url()).toBe(`${proxy.url}accounts`);
+    // The state was bound to this browser's session: the callback ran in the session that connected.
+    const sessions = new Set(fake.seen.filter((s) => s.route === "/api/accounts/connect" || s.route === "/callback/:provider").map((s) => s.sessionId));
+    expect(sessions.size).toBe(1);
+    await screenshot(page, "web-accounts-connected-light");
+    await context.close();
+  });
+
+  it("shows a refusal at the provider in plain words", async () => {
+    const { context, page } = await open();
+    await page.fill("#in-fake_oauth-instance", "bob.mycozy.cloud");
+    await page.click('form[data-provider="fake_oauth"] button[type="submit"]');
+    await page.waitForURL(/^http:\/\/localhost/);
+    await page.click("#refuse");
+    await page.waitForSelector(".flash.bad");
+    expect(await page.textContent("#flash")).toContain("You refused access at the provider. Nothing was connected.");
+    expect(fake.accounts.some((a) => a.label === "bob.mycozy.cloud")).toBe(false);
+    await context.close();
+  });
+
+  it("device code: shows the code, the link and a live countdown; cancel; then approval connects", async () => {
+    const { context, page } = await open();
+    await page.click('form[data-provider="tado"] button[type="submit"]');
+    await page.waitForSelector("[data-user-code]");
+    expect(await page.textContent("[data-user-code]")).toBe("WDJB-MJHT");
+    expect(await page.getAttribute("[data-verification]", "href")).toBe("https://login.tado.example/device?user_code=WDJB-MJHT");
+    const s0 = Number(await page.getAttribute("[data-countdown]", "data-seconds"));
+    expect(s0).toBeGreaterThan(290);
+    expect(s0).toBeLessThanOrEqual(300);
+    await page.waitForTimeout(2300);
+    const s1 = Number(await page.getAttribute("[data-countdown]", "data-seconds"));
+    expect(s0 - s1).toBeGreaterThanOrEqual(2);
+    expect(await page.textContent("[data-countdown]")).toMatch(/^4:\d\d$/);
+    await screenshot(page, "web-device-code-light");
+    // Polling at the interval: the fake saw polls, all from this session.
+    const polls = () => fake.seen.filter((s) => s.route === "/api/accounts/device/:flowId/poll").length;
+    expect(polls()).toBeGreaterThanOrEqual(1);
+
+    await page.click('[data-action="cancel"]');
+    expect(await page.isHidden("#device")).toBe(true);
+    expect(await page.textContent("#flash")).toContain("Connection cancelled.");
+    await expect.poll(() => [...fake.deviceFlows.values()].some((f) => f.cancelled)).toBe(true);
+
+    await page.click('form[data-provider="tado"] button[type="submit"]');
+    await page.waitForSelector("[data-user-code]");
+    fake.approveDevice();
+    await page.waitForSelector('[data-account="tado_1"] [data-status="connected"]', { timeout: 10_000 });
+    expect(await page.isHidden("#device")).toBe(true);
+    expect(await page.textContent("#flash")).toContain("Account Tado home connected");
+    await context.close();
+  });
+
+  it("dark colour scheme and French from the browser, inside Home Assistant's frame", async () => {
+    const { context, page } = await open({ colorScheme: "dark", locale: "fr-FR" });
+    expect(await page.textContent("h1")).toBe("Comptes");
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(bg).toBe("rgb(17, 19, 24)");
+    await screenshot(page, "web-accounts-dark-fr");
+    // Start a device flow for the dark screenshot of the code.
+    await page.click('form[data-provider="tado"] button[type="submit"]');
+    await page.waitForSelector("[data-user-code]");
+    expect(await page.textContent("#device")).toContain("Le code expire dans");
+    await screenshot(page, "web-device-code-dark-fr");
+    await page.click('[data-action="cancel"]');
+    // The sidebar panel: the add-on's page in an iframe of the same origin.
+    await page.goto(`${proxy.origin}/`);
+    const frame = page.frameLocator("#panel");
+    await frame.locator('[data-provider-card="tado"]').waitFor();
+    expect(await frame.locator("h1").textContent()).toBe("Comptes");
+    await context.close();
+  });
+
+  it("light default: light background; no console error, no request outside the ingress prefix", async () => {
+    const { context, page } = await open({ colorScheme: "light" });
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe("rgb(246, 247, 249)");
+    await context.close();
+    expect(problems).toEqual([]);
+    expect(proxy.misses).toEqual([]);
+  });
+});
