@@ -10,6 +10,7 @@ import { createOAuthStateStore, type OAuthStateStore } from "../../auth/oauth-st
 import { RefreshJob, accountExpiry, type Refresher } from "../../auth/refresh-job.js";
 import type { AccountFlow } from "../../auth/flow.js";
 import type { StoredTokens } from "../../auth/token-vault.js";
+import { changeAccountStatus } from "../../auth/flows/account-store.js";
 import { deleteAccount, getAccount, listAccounts } from "../../store/accounts.js";
 import type { Module, ModuleContext, ModuleHealth } from "../module.js";
 import { accountsApi } from "./api.js";
@@ -88,6 +89,7 @@ export class AccountsModule implements Module {
       ctx.events.on("account_connected", (e) => publish(e.accountId, true)),
       ctx.events.on("account_status", (e) => publish(e.accountId)),
       ctx.events.on("account_disconnected", (e) => this.track(this.accountHealth!.disconnected(e.accountId))),
+      ctx.events.on("meter_synced", (e) => this.meterSynced(e.meterId, e.status)),
       ctx.events.on("ha_ready", () => {
         for (const a of listAccounts(ctx.db)) publish(a.id);
       }),
@@ -119,6 +121,29 @@ export class AccountsModule implements Module {
     ctx.log.info({ account: accountId }, `account ${account.label} disconnected`);
     ctx.events.emit("account_disconnected", { accountId, provider: account.provider });
     return true;
+  }
+
+  /**
+   * A Linky meter of an account finished a cycle: `auth_error` (HTTP 401/403: consent withdrawn,
+   * token refused) marks its account `revoked`; a later good cycle marks it `connected` again.
+   * Meter id = PRM (production series: `<prm>_production`).
+   */
+  private meterSynced(meterId: string, status: string): void {
+    const ctx = this.ctx!;
+    const prm = meterId.replace(/_production$/, "");
+    for (const a of listAccounts(ctx.db)) {
+      const prms = Array.isArray(a.config.prms) ? a.config.prms : [];
+      if (!prms.includes(prm)) continue;
+      if (status === "auth_error" && a.status !== "revoked") {
+        const detail =
+          a.provider === "enedis_data_connect"
+            ? `Enedis refused access to meter ${prm}: the consent was withdrawn or it expired. Give it again from the add-on's page.`
+            : `The gateway refused the token for meter ${prm} (revoked or expired). Paste a new token on the add-on's page.`;
+        changeAccountStatus({ ...ctx, log: ctx.log }, a.id, "revoked", detail);
+      } else if ((status === "ok" || status === "partial") && a.status === "revoked") {
+        changeAccountStatus({ ...ctx, log: ctx.log }, a.id, "connected", null);
+      }
+    }
   }
 
   /** Waits for the health publications in flight (tests). */

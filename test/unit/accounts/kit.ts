@@ -16,7 +16,8 @@ import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fast
 import { pino } from "pino";
 import { TokenVault } from "../../../src/auth/token-vault.js";
 import type { HaLink } from "../../../src/homeassistant/connection.js";
-import { restEntitySink } from "../../../src/homeassistant/entities/sink.js";
+import { restEntitySink, type EntitySink } from "../../../src/homeassistant/entities/sink.js";
+import type { HaRest } from "../../../src/homeassistant/rest.js";
 import type { Logger } from "../../../src/log.js";
 import { AccountsModule, type AccountsModuleOptions } from "../../../src/modules/accounts/accounts-module.js";
 import { LinkyModule } from "../../../src/modules/energy/linky-module.js";
@@ -52,7 +53,16 @@ export interface AccountsKit {
 
 /** Starts the kit; `energy: true` also prepares the Linky module (meters from accounts, first sync). */
 export async function accountsKit(
-  opts: { settings?: Partial<Settings>; now?: () => number; energy?: boolean; module?: AccountsModuleOptions; dataDir?: string; vaultKey?: Buffer } = {},
+  opts: {
+    settings?: Partial<Settings>;
+    now?: () => number;
+    energy?: boolean;
+    module?: AccountsModuleOptions;
+    dataDir?: string;
+    vaultKey?: Buffer;
+    /** A real Home Assistant (integration tests): its link, REST API and an entity sink; `haCalls` stays empty then. */
+    ha?: { link: HaLink; rest: HaRest; entities?: EntitySink };
+  } = {},
 ): Promise<AccountsKit> {
   const now = opts.now ?? Date.now;
   const haCalls: HaCall[] = [];
@@ -89,15 +99,16 @@ export async function accountsKit(
     bus.on(name, (payload) => void events.push({ name, payload }));
   }
   const recorder = fakeRecorder();
-  const rest = { apiUrl: settings.homeAssistant.apiUrl, token: settings.homeAssistant.token };
-  const link: HaLink = { connection: recorder.conn, haVersion: "2026.2.3", close: () => undefined };
+  if (opts.ha) settings.homeAssistant = { ...settings.homeAssistant, apiUrl: opts.ha.rest.apiUrl, token: opts.ha.rest.token };
+  const rest = opts.ha?.rest ?? { apiUrl: settings.homeAssistant.apiUrl, token: settings.homeAssistant.token };
+  const link: HaLink = opts.ha?.link ?? { connection: recorder.conn, haVersion: "2026.2.3", close: () => undefined };
   const scheduler = createSchedulerService(db, log, now);
   const ctx: ModuleContext = {
     settings,
     db,
     ha: link,
     rest,
-    entities: restEntitySink(rest),
+    entities: opts.ha?.entities ?? restEntitySink(rest),
     events: bus,
     scheduler,
     vault: new TokenVault(db, opts.vaultKey ?? randomBytes(32), { now, log }),
