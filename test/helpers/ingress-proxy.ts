@@ -24,11 +24,20 @@ export interface IngressProxy {
   close(): Promise<void>;
 }
 
-/** Starts the proxy in front of `upstream` (e.g. `http://127.0.0.1:8099`). */
-export async function startIngressProxy(upstream: string, host = "127.0.0.1"): Promise<IngressProxy> {
+/** Options of {@link startIngressProxy}. */
+export interface IngressProxyOptions {
+  /** Host name in the proxy's URLs (default 127.0.0.1). `localhost` makes the page another site than a provider on 127.0.0.1. */
+  host?: string;
+}
+
+/**
+ * Starts the proxy in front of `upstream` (e.g. `http://127.0.0.1:8099`, or a function giving it
+ * once the app listens: the proxy's own URL may be needed first, e.g. for a redirect_uri).
+ */
+export async function startIngressProxy(upstream: string | (() => string), opts: IngressProxyOptions = {}): Promise<IngressProxy> {
+  const host = opts.host ?? "127.0.0.1";
   const token = randomBytes(24).toString("base64url");
   const prefix = `/api/hassio_ingress/${token}`;
-  const up = new URL(upstream);
   const misses: string[] = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
     const url = req.url ?? "/";
@@ -43,6 +52,7 @@ export async function startIngressProxy(upstream: string, host = "127.0.0.1"): P
       res.end("404: Not Found (Home Assistant)");
       return;
     }
+    const up = new URL(typeof upstream === "string" ? upstream : upstream());
     const headers = { ...req.headers };
     delete headers["accept-encoding"];
     headers["x-ingress-path"] = prefix;
@@ -63,7 +73,8 @@ export async function startIngressProxy(upstream: string, host = "127.0.0.1"): P
     });
     req.pipe(upstreamReq);
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  // `localhost` may resolve to ::1 or 127.0.0.1: a dual-stack listener takes both.
+  await new Promise<void>((resolve) => server.listen(0, host === "localhost" ? "::" : host, resolve));
   const port = (server.address() as AddressInfo).port;
   const origin = `http://${host}:${port}`;
   return {
