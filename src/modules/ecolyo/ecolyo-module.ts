@@ -42,6 +42,9 @@ export class EcolyoModule implements Module {
   private last: MeterSummary[] = [];
   private running: Promise<unknown> = Promise.resolve();
 
+  /** The first sync of the latest account connected from the page (resolves when done; never rejects). */
+  firstSync: Promise<void> = Promise.resolve();
+
   constructor(private readonly opts: EcolyoModuleOptions = {}) {}
 
   /** Every series of every connected Cozy account, in account order. */
@@ -65,7 +68,7 @@ export class EcolyoModule implements Module {
     for (const account of listAccounts(ctx.db, "cozy")) await this.addAccount(account);
     this.offs = [
       ctx.events.on("account_connected", (e) => {
-        if (e.provider === "cozy") void this.accountConnected(e.accountId);
+        if (e.provider === "cozy") this.firstSync = this.accountConnected(e.accountId);
       }),
       ctx.events.on("account_disconnected", (e) => {
         if (e.provider === "cozy") this.dropAccount(e.accountId);
