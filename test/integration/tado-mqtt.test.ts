@@ -123,8 +123,13 @@ describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistan
 
   it("the zone entities go unavailable when the Tado link is down, never deleted, and come back", async () => {
     const before = (await registry()).length;
+    const poller = module.pollers()[0]!;
+    await poller.whenIdle(); // the first poll may still await its last PUBACK
+    const calls = sim.requests.length;
     sim.faults.add("no_answer");
-    await module.pollers()[0]!.poll();
+    await poller.poll();
+    expect(sim.requests.length).toBe(calls); // dropped before the handler: nothing answered
+    expect(module.health().detail).toMatch(/did not answer/);
     for (const z of HEATING) {
       for (const k of KINDS) await waitFor(`${entityId(z.id, k)} unavailable`, async () => ((await state(entityId(z.id, k)))?.state === "unavailable" ? true : null));
     }
@@ -133,7 +138,7 @@ describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistan
     expect((await state(`sensor.energy_bridge_tado_${SIM_HOME_ID}_quota_remaining`))?.state).not.toBe("unavailable");
 
     sim.faults.delete("no_answer");
-    await module.pollers()[0]!.poll();
+    await poller.poll();
     for (const z of HEATING) {
       await waitFor(`${entityId(z.id, "temperature")} back`, async () => {
         const s = (await state(entityId(z.id, "temperature")))?.state;

@@ -116,7 +116,12 @@ export class TadoHome {
     for (const [device, messages] of this.published) await this.deps.entities.publishDeviceStates(device, messages);
   }
 
-  /** One poll (what the timer runs); never throws. */
+  /** Resolves once no poll is running (tests, shutdown). */
+  async whenIdle(): Promise<void> {
+    await this.running;
+  }
+
+  /** One poll (what the timer runs); joins the running one if any; never throws. */
   poll(): Promise<void> {
     if (this.running) return this.running;
     this.running = this.pollOnce()
