@@ -97,15 +97,18 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     await context.close();
   });
 
-  it("shows a refusal at the provider in plain words", async () => {
-    const { context, page } = await open();
-    await page.fill("#in-fake_oauth-instance", "bob.mycozy.cloud");
+  it.each([
+    ["en-GB", "bob.mycozy.cloud", "Your Cozy did not give access (access_denied). Nothing was connected."],
+    ["fr-FR", "carole.mycozy.cloud", "Vous avez refusé l'accès chez le fournisseur. Rien n'a été connecté."],
+  ])("shows a refusal at the provider in plain words (%s)", async (locale, instance, words) => {
+    const { context, page } = await open({ locale });
+    await page.fill("#in-fake_oauth-instance", instance);
     await page.click('form[data-provider="fake_oauth"] button[type="submit"]');
     await page.waitForURL(/^http:\/\/localhost/);
     await page.click("#refuse");
     await page.waitForSelector(".flash.bad");
-    expect(await page.textContent("#flash")).toContain("You refused access at the provider. Nothing was connected.");
-    expect(fake.accounts.some((a) => a.label === "bob.mycozy.cloud")).toBe(false);
+    expect(await page.textContent("#flash")).toContain(words);
+    expect(fake.accounts.some((a) => a.label === instance)).toBe(false);
     await context.close();
   });
 

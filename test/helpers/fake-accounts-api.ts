@@ -95,7 +95,7 @@ export function fakeAccountsApi(opts: FakeAccountsOptions = {}): FakeAccountsApi
       const s = states.get(request.query.state ?? "");
       states.delete(request.query.state ?? "");
       if (s && request.query.error) {
-        return reply.code(302).header("location", `../accounts?error=${encodeURIComponent(request.query.error)}&message=${encodeURIComponent("refused at the provider")}`).send();
+        return reply.code(302).header("location", `../accounts?error=${encodeURIComponent(request.query.error)}&message=${encodeURIComponent("Your Cozy did not give access (access_denied). Nothing was connected.")}`).send();
       }
       if (!s || s.sessionId !== request.sessionId) {
         return reply.code(302).header("location", `../accounts?error=state_mismatch&message=${encodeURIComponent("state does not match this session")}`).send();

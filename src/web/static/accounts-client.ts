@@ -55,8 +55,13 @@ export function accountsClient(): void {
     flashEl.replaceChildren(el("div", { class: `flash ${kind}`, role: kind === "bad" ? "alert" : "status" }, text));
   }
 
+  /**
+   * The words for a flow error: in English the add-on's own sentence (it names the detail), in
+   * French the translation of its code (the English detail inside where the string has one).
+   */
   function errorText(code: string, message: string): string {
     const key = `err_${code}`;
+    if (lang === "en" && message) return message;
     if (key in S) return tr(key, { message });
     return tr("error_generic", { message: message || code });
   }
