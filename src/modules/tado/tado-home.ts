@@ -15,7 +15,7 @@
  * - no answer → the zones go unavailable (never deleted); a tado X home → `error`, not polled.
  * Instants are UTC epoch ms.
  */
-import type { StoredTokens, TokenSet, TokenVault } from "../../auth/token-vault.js";
+import { VaultError, type StoredTokens, type TokenSet, type TokenVault } from "../../auth/token-vault.js";
 import type { Account, AccountStatus } from "../../domain/types.js";
 import type { DeviceSink } from "../../homeassistant/entities/device-sink.js";
 import type { Logger } from "../../log.js";
@@ -358,6 +358,11 @@ export class TadoHome {
           await this.publishQuota();
           return this.scheduleByPlan();
       }
+    }
+    if (err instanceof VaultError) {
+      this.report("error", `${err.message}. Connect the Tado account again from the add-on's page.`);
+      await this.setZonesAvailable(false);
+      return;
     }
     // The token endpoint: openid-client's error (invalid_grant = the refresh token is gone).
     const oauth = (err as { error?: unknown }).error;

@@ -1,7 +1,8 @@
 /**
  * The tado module (issue #8 item 3): one poller (tado-home.ts) per connected Tado account
  * (`tado_<homeId>`, created by the device code flow, auth/flows/tado.ts), started at start and on
- * `account_connected`, stopped on `account_disconnected` (zones unavailable, never removed);
+ * `account_connected`, stopped on `account_disconnected` or when the account is revoked (zones
+ * unavailable, never removed);
  * states re-published on `ha_ready`. Owns its tables (tado-store.ts). Options: `tado_budget_per_day`
  * (default 100, hard cap 20 000), `tado_reserve` (default 10, at most half the budget),
  * `tado_api_url`, `retention_days` for the zone samples (pruned once a day).
@@ -53,6 +54,10 @@ export class TadoModule implements Module {
       }),
       ctx.events.on("account_disconnected", (e) => {
         if (e.provider === "tado") void this.stopHome(e.accountId);
+      }),
+      // Revoked elsewhere (the refresh job): stop spending calls on refused tokens until reconnected.
+      ctx.events.on("account_status", (e) => {
+        if (e.provider === "tado" && e.status === "revoked") void this.stopHome(e.accountId);
       }),
       ctx.events.on("ha_ready", () => {
         for (const h of this.homes.values()) void h.republish().catch((err: Error) => ctx.log.warn(`tado: re-publishing failed: ${err.message}`));

@@ -360,3 +360,42 @@ describe("tado module and the account lifecycle", () => {
     await r.module.stop();
   });
 });
+
+describe("tado module: tokens it cannot use", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 15, 13, 0), toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("revoked by the refresh job: polling stops at once (no call on refused tokens)", async () => {
+    const r = rig();
+    await r.start();
+    await run(30 * 60_000);
+    expect(r.module.pollers()).toHaveLength(1);
+    r.fx.events.emit("account_status", { accountId: ACCOUNT, provider: "tado", status: "revoked", detail: "refused" });
+    await run(60_000);
+    const calls = r.sim.requests.length;
+    await run(6 * HOUR);
+    expect(r.sim.requests.length).toBe(calls);
+    expect(r.module.pollers()).toHaveLength(0);
+    for (const z of HEATING) expect(r.sink.available.get(zoneKey(z.id))).toBe(false);
+    await r.module.stop();
+  });
+
+  it("tokens the vault cannot decrypt (key changed): a plain error, no call sent", async () => {
+    const { TokenVault } = await import("../../../src/auth/token-vault.js");
+    const { randomBytes } = await import("node:crypto");
+    const r = rig();
+    upsertAccount(r.fx.db, { id: ACCOUNT, provider: "tado", label: "Test Home", status: "connected", detail: null, config: { homeId: SIM_HOME_ID, homeName: "Test Home" } }, Date.now());
+    r.fx.vault.put(ACCOUNT, "tado", r.tokens.issue());
+    const otherKey = new TokenVault(r.fx.db, randomBytes(32));
+    const ctx = { settings: r.fx.settings, db: r.fx.db, entities: r.sink, events: r.fx.events, vault: otherKey, log: r.fx.log, now: () => Date.now() } as unknown as ModuleContext;
+    await r.module.start(ctx);
+    await run(30 * 60_000);
+    const a = getAccount(r.fx.db, ACCOUNT)!;
+    expect(a.status).toBe("error");
+    expect(a.detail).toMatch(/cannot decrypt the tokens.*Connect the Tado account again/);
+    expect(r.sim.requests.length).toBe(0);
+    await r.module.stop();
+  });
+});
