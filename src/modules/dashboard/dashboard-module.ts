@@ -2,8 +2,9 @@
  * The dashboard module: adds the dashboard page and its JSON API (api.ts, page.ts) to the route
  * registry, scans the import folder (import/folder.ts) every minute, and sends imported readings to
  * Home Assistant through the statistics writer (jobs/write-statistics.ts, the same one the sync
- * cycle uses; it writes only dirty hours and diffs against HA). A manual sync is handed to the
- * energy module as the `sync_requested` event unless a `sync` function is injected.
+ * cycle uses; it writes only dirty hours and diffs against HA). A manual sync of a range runs
+ * through manual-sync.ts (the configured meter's provider, the shared request budget, the same
+ * writer); the `sync_requested` event is emitted only when no sync function exists (tests).
  */
 import type { FastifyInstance } from "fastify";
 import type { Meter } from "../../domain/types.js";
@@ -14,6 +15,7 @@ import { writeStatistics } from "../../jobs/write-statistics.js";
 import { listMeters } from "../../store/meters.js";
 import type { Module, ModuleContext, ModuleHealth } from "../module.js";
 import { dashboardApi, type ManualSync } from "./api.js";
+import { createManualSync } from "./manual-sync.js";
 import { dashboardPage } from "./page.js";
 
 /** Options (tests inject them). */
@@ -27,13 +29,14 @@ export interface DashboardOptions {
 
 /**
  * The HA statistic a Linky meter series writes (the energy module's rule:
- * `energy_bridge:linky_<prm>_<flow>`, kWh), or null for other meters (their module writes them).
+ * `energy_bridge:<linky|ores>_<prm>_<flow>`, kWh), or null for other meters (their module writes them).
  */
 export function statisticOf(meter: Meter): StatisticMeta | null {
   if (meter.kind !== "electricity") return null;
   const flow = meter.flow ?? "consumption";
   const prm = meter.usagePoint ?? meter.id.replace(/_production$/, "");
-  return { statisticId: statisticId("linky", prm, flow), name: `${meter.name} ${flow}`, unit: "kWh", unitClass: "energy" };
+  const source = meter.provider === "ores" ? "ores" : "linky";
+  return { statisticId: statisticId(source, prm, flow), name: `${meter.name} ${flow}`, unit: "kWh", unitClass: "energy" };
 }
 
 /** See the file comment. */
@@ -50,10 +53,20 @@ export class DashboardModule implements Module {
   async start(ctx: ModuleContext): Promise<void> {
     this.ctx = ctx;
     this.dir = this.opts.importDir ?? importFolder(ctx.settings.mode, ctx.settings.dataDir);
+    const sync =
+      this.opts.sync ??
+      createManualSync({
+        db: ctx.db,
+        settings: ctx.settings,
+        now: ctx.now,
+        log: ctx.log,
+        ...(ctx.providerRuntime ? { providerRuntime: ctx.providerRuntime } : {}),
+        write: (meter) => this.writeToHa(meter),
+      });
     const api = dashboardApi({
       db: ctx.db,
       now: ctx.now,
-      ...(this.opts.sync ? { sync: this.opts.sync } : {}),
+      sync,
       requestSync: (meter, r) => ctx.events.emit("sync_requested", { meterId: meter.id, from: r.from, to: r.to, at: ctx.now() }),
       importer: (meter, name, bytes) => this.importOne(meter, name, bytes),
       ...(ctx.settings.requestBudgetPerDay ? { budgetOption: ctx.settings.requestBudgetPerDay } : {}),
@@ -109,14 +122,20 @@ export class DashboardModule implements Module {
     ctx.events.emit("readings_imported", { meterId: o.meter_id, file: o.file, inserted: o.inserted, updated: o.updated, at: ctx.now() });
     if (o.inserted + o.updated === 0) return;
     const meter = listMeters(ctx.db).find((m) => m.id === o.meter_id);
-    const meta = meter ? statisticOf(meter) : null;
-    if (!meter || !meta) return;
-    try {
-      const w = await writeStatistics(ctx.db, ctx.ha.connection, ctx.ha.haVersion, meter, meta, { log: ctx.log });
-      ctx.log.info(`imported readings of ${meter.id} sent to Home Assistant: ${w.rowsSent} rows, ${w.adjustments} sum adjustments`);
-    } catch (err) {
-      ctx.log.warn(`imported readings of ${meter.id} stay queued for Home Assistant: ${(err as Error).message}`);
-    }
+    if (!meter) return;
+    await this.writeToHa(meter).catch((err: Error) => {
+      ctx.log.warn(`imported readings of ${meter.id} stay queued for Home Assistant: ${err.message}`);
+    });
+  }
+
+  /** Sends a meter's dirty hours through the statistics writer; returns the rows sent (0 for non-Linky meters). */
+  private async writeToHa(meter: Meter): Promise<number> {
+    const ctx = this.ctx!;
+    const meta = statisticOf(meter);
+    if (!meta) return 0;
+    const w = await writeStatistics(ctx.db, ctx.ha.connection, ctx.ha.haVersion, meter, meta, { log: ctx.log });
+    ctx.log.info(`${meter.id}: ${w.rowsSent} rows and ${w.adjustments} sum adjustments sent to Home Assistant`);
+    return w.rowsSent;
   }
 
   async stop(): Promise<void> {

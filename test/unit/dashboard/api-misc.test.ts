@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { ProviderError } from "../../../src/domain/errors.js";
 import { createLogger } from "../../../src/log.js";
 import { DashboardModule } from "../../../src/modules/dashboard/dashboard-module.js";
-import { EventBus, type BusEvents } from "../../../src/modules/events.js";
+import { EventBus } from "../../../src/modules/events.js";
 import type { ModuleContext } from "../../../src/modules/module.js";
 import { createWebRoutes } from "../../../src/modules/web-routes.js";
 import { upsertAccount } from "../../../src/store/accounts.js";
@@ -59,13 +59,11 @@ describe("manual sync", () => {
     await app.close();
   });
 
-  it("through the module: 202 and a sync_requested event on the bus", async () => {
+  it("through the module: registered page, a meter that is not a configured Linky meter cannot be synced (404)", async () => {
     const db = storeWith(december);
     const events = new EventBus(createLogger("silent"));
-    const seen: BusEvents["sync_requested"][] = [];
-    events.on("sync_requested", (e) => seen.push(e));
     const web = createWebRoutes();
-    const ctx = { settings: { mode: "standalone", dataDir: "/nonexistent" }, db, events, web, log: createLogger("silent"), now: () => NOW } as unknown as ModuleContext;
+    const ctx = { settings: { mode: "standalone", dataDir: "/nonexistent", meters: [] }, db, events, web, log: createLogger("silent"), now: () => NOW } as unknown as ModuleContext;
     const module = new DashboardModule({ scanIntervalMs: 0, importDir: "/nonexistent/import" });
     await module.start(ctx);
     expect(web.pages()).toEqual([{ path: "dashboard", label: { en: "Dashboard", fr: "Tableau de bord" } }]);
@@ -75,11 +73,10 @@ describe("manual sync", () => {
       await app.register(p.plugin);
     }
     const res = await app.inject({ method: "POST", url: `/api/meters/${PRM}/sync`, payload: { from: "2008-12-01", to: "2008-12-03" } });
-    expect(res.statusCode).toBe(202);
-    expect(res.json()).toMatchObject({ status: "requested", requests_left_today: 20, date_range: { start: "2008-12-01", end: "2008-12-03" } });
-    expect(seen).toEqual([{ meterId: PRM, from: "2008-12-01", to: "2008-12-03", at: NOW }]);
+    expect(res.statusCode).toBe(404);
+    expect(res.json().message).toMatch(/not a configured Linky meter/);
     const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
-    expect(checkResponse(doc, "/api/meters/{id}/sync", "post", 202, res.json())).toEqual([]);
+    expect(checkResponse(doc, "/api/meters/{id}/sync", "post", 404, res.json())).toEqual([]);
     // The page and uPlot's own files are served by the same plugin.
     const page = await app.inject({ method: "GET", url: "/dashboard", headers: { "accept-language": "fr-FR,fr;q=0.9" } });
     expect(page.body).toContain('<html lang="fr">');
