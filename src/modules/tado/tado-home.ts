@@ -60,6 +60,8 @@ export class TadoHome {
   private generation: string | undefined;
   private zones: StoredZone[];
   private refreshedDay: string | null = null;
+  /** Budget day of the one extra zone-list read an unknown zone may trigger. */
+  private extraRefreshDay: string | null = null;
   private timer: unknown;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -311,9 +313,14 @@ export class TadoHome {
       this.report(
         "error",
         `Tado reported zone${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}, not in the zone list of "${this.homeName}"; ` +
-          "ignored until the zone list is read again (once a day). The other zones were updated.",
+          "ignored until the zone list lists it (read again once now, then once a day). The other zones were updated.",
       );
-      this.refreshedDay = null;
+      // A zone added since the last read: read the list again at the next poll, once per budget day.
+      const day = budgetWindow(at).day;
+      if (this.extraRefreshDay !== day) {
+        this.extraRefreshDay = day;
+        this.refreshedDay = null;
+      }
     } else {
       this.report("connected", null);
     }

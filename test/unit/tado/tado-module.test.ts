@@ -247,6 +247,11 @@ describe("tado module over simulated days", () => {
       expect(all.length).toBe(samples + newPolls * HEATING.length);
       expect(all.some((s) => s.zoneId === UNKNOWN_ZONE_ID)).toBe(false);
       expect(r.sink.devices.has(zoneKey(UNKNOWN_ZONE_ID))).toBe(false);
+      // The zone list was read again once (a zone may have been added), not at every poll.
+      const zonesBefore = r.sim.count("/zones");
+      await run(3 * HOUR);
+      expect(r.sim.count("/zones")).toBe(zonesBefore);
+      expect(r.sim.requests.filter((c) => c.path.endsWith("/zones") && c.at > Date.UTC(2026, 0, 15, 14, 0)).length).toBe(1);
       await r.module.stop();
     });
 
