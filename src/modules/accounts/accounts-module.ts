@@ -37,6 +37,7 @@ export class AccountsModule implements Module {
   private ctx: ModuleContext | undefined;
   private offs: (() => void)[] = [];
   private pending = new Set<Promise<unknown>>();
+  private chains = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: AccountsModuleOptions = {}) {}
 
@@ -81,14 +82,16 @@ export class AccountsModule implements Module {
       { path: "accounts", label: { en: "Accounts", fr: "Comptes" } },
     );
 
-    const publish = (id: string, reconnected = false) => {
-      const account = getAccount(ctx.db, id);
-      if (account) this.track(this.accountHealth!.publish(account, { reconnected }));
-    };
+    // One publication at a time per account, reading the account when it runs (never a stale status).
+    const publish = (id: string, reconnected = false) =>
+      this.serial(id, async () => {
+        const account = getAccount(ctx.db, id);
+        if (account) await this.accountHealth!.publish(account, { reconnected });
+      });
     this.offs = [
       ctx.events.on("account_connected", (e) => publish(e.accountId, true)),
       ctx.events.on("account_status", (e) => publish(e.accountId)),
-      ctx.events.on("account_disconnected", (e) => this.track(this.accountHealth!.disconnected(e.accountId))),
+      ctx.events.on("account_disconnected", (e) => this.serial(e.accountId, () => this.accountHealth!.disconnected(e.accountId))),
       ctx.events.on("meter_synced", (e) => this.meterSynced(e.meterId, e.status)),
       ctx.events.on("ha_ready", () => {
         for (const a of listAccounts(ctx.db)) publish(a.id);
@@ -170,6 +173,17 @@ export class AccountsModule implements Module {
     } catch {
       return undefined;
     }
+  }
+
+  /** Runs `task` after the previous task of `accountId` (tracked for `settled`). */
+  private serial(accountId: string, task: () => Promise<unknown>): void {
+    const next = (this.chains.get(accountId) ?? Promise.resolve()).then(task, task);
+    const tail = next.catch(() => undefined);
+    this.chains.set(accountId, tail);
+    void tail.then(() => {
+      if (this.chains.get(accountId) === tail) this.chains.delete(accountId);
+    });
+    this.track(next);
   }
 
   private track(p: Promise<unknown>): void {
