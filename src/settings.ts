@@ -54,6 +54,11 @@ const optionsObject = z
     tado_device_authorization_url: z.string().url().optional(),
     tado_token_url: z.string().url().optional(),
     tado_api_url: z.string().url().optional(),
+    /** Ores OAuth application (hypothetical API, src/providers/ores.ts); endpoints default to the seed's. */
+    ores_client_id: z.string().min(1).optional(),
+    ores_client_secret: z.string().min(1).optional(),
+    ores_authorize_url: z.string().url().optional(),
+    ores_token_url: z.string().url().optional(),
     /** Absent = each provider's own default; always clamped to the provider's hard cap. */
     request_budget_per_day: z.number().int().min(1).max(500).optional(),
     anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
@@ -159,6 +164,8 @@ export interface Settings {
   publicUrl?: string;
   /** Tado options (modules/tado/tado-budget.ts and auth/flows/tado.ts have the defaults). */
   tado?: { budgetPerDay?: number; reserve?: number; deviceAuthorizationUrl?: string; tokenUrl?: string; apiUrl?: string };
+  /** The `ores_*` options (auth/flows/ores.ts has the default endpoints). */
+  ores?: { clientId: string; clientSecret?: string; authorizeUrl?: string; tokenUrl?: string };
   /** The `request_budget_per_day` option; undefined = the provider's default (see request-budget.ts). */
   requestBudgetPerDay?: number;
   anomalyThresholdPercent: number;
@@ -277,6 +284,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
         }
       : {}),
     ...(o.public_url ? { publicUrl: o.public_url } : {}),
+    ...(o.ores_client_id
+      ? {
+          ores: {
+            clientId: o.ores_client_id,
+            ...(o.ores_client_secret ? { clientSecret: o.ores_client_secret } : {}),
+            ...(o.ores_authorize_url ? { authorizeUrl: o.ores_authorize_url } : {}),
+            ...(o.ores_token_url ? { tokenUrl: o.ores_token_url } : {}),
+          },
+        }
+      : {}),
     ...(o.tado_budget_per_day !== undefined || o.tado_reserve !== undefined || o.tado_device_authorization_url || o.tado_token_url || o.tado_api_url
       ? {
           tado: {

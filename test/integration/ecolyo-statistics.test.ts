@@ -141,7 +141,7 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     expect(ecolyo.jobs.map((j) => j.statistic.statisticId)).toEqual(
       ["electricity", "gas", "water"].map((k) => `energy_bridge:ecolyo_127_0_0_1_${new URL(sim.url).port}_${k}`),
     );
-  });
+  }, 900_000);
 
   it("metadata has the right units and unit classes, and energy/validate accepts grid, gas and water", async () => {
     const ids = ecolyo.jobs.map((j) => j.statistic.statisticId);
@@ -160,7 +160,7 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     const prefs = await conn().sendMessagePromise<{ energy_sources: { type: string }[] }>({ type: "energy/get_prefs" });
     expect(prefs.energy_sources.map((s) => s.type).sort()).toEqual(["gas", "grid", "water"]);
     for (const id of ids) expect(await energyIssuesFor(conn(), id), id).toEqual([]);
-  });
+  }, 300_000);
 
   it("a re-run changes nothing", async () => {
     const before = await Promise.all(ecolyo.jobs.map((j) => rowsOf(j.statistic.statisticId, UNITS[j.meter.kind])));
@@ -168,7 +168,7 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     expect(again.map((s) => [s.status, s.rowsSent, s.adjustments])).toEqual([["ok", 0, 0], ["ok", 0, 0], ["ok", 0, 0]]);
     const after = await Promise.all(ecolyo.jobs.map((j) => rowsOf(j.statistic.statisticId, UNITS[j.meter.kind])));
     expect(after).toEqual(before);
-  });
+  }, 300_000);
 
   it("an expired access token is renewed with the kept refresh token; malformed JSON is a clear error and loses nothing", async () => {
     const id = ecolyo.jobs[0]!.meter.id.replace(/_electricity$/, "");
@@ -188,5 +188,5 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     expect(w.error).toMatch(/malformed JSON/);
     expect(bad.filter((s) => s.meterId !== water.meter.id).map((s) => s.status)).toEqual(["ok", "ok"]);
     expect(await rowsOf(water.statistic.statisticId, UNITS.water)).toEqual(before);
-  });
+  }, 300_000);
 });

@@ -14,6 +14,7 @@ import { createEnedisConsentFlow } from "./enedis-consent.js";
 import { createGatewayTokenFlows } from "./gateway-token.js";
 import { createTadoFlow } from "./tado.js";
 import { createCozyFlow } from "./cozy.js";
+import { createOresFlow } from "./ores.js";
 
 /** What every flow may use. `now`: UTC epoch ms clock; `fetch`: injected in tests (defaults to global). */
 export interface FlowDeps {
@@ -35,5 +36,6 @@ export function createFlows(deps: FlowDeps): AccountFlow[] {
     ...createGatewayTokenFlows(deps),
     createTadoFlow(deps),
     createCozyFlow(deps),
+    createOresFlow(deps),
   ];
 }
