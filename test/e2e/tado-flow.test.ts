@@ -3,7 +3,9 @@
  * test/helpers/oauth-server.ts) registered with Tado's public client id, and the Tado REST
  * simulator for `/me` and `/homes/{id}`: pending → approved (account + tokens saved, event),
  * slow_down (+5 s), expired (expired_token), denied (access_denied), cancel; then the refresher
- * rotates the refresh token through the vault (the old one is rejected by the server).
+ * rotates the refresh token through the vault (the old one is rejected by the server); and a
+ * connection followed by the tado module's first poll, whose token renewal (real refresh grant,
+ * rotation) is committed to the vault before the new access token reaches Tado.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOAuthStateStore } from "../../src/auth/oauth-state.js";
@@ -13,7 +15,11 @@ import { getAccount } from "../../src/store/accounts.js";
 import { startOAuthServer, type OAuthServer } from "../helpers/oauth-server.js";
 import { TadoSimulator } from "../helpers/simulator/tado.js";
 import { tadoFixture, type TadoFixture } from "../helpers/simulator/tado-fixture.js";
-import { sleep } from "../helpers/wait.js";
+import { sleep, waitFor } from "../helpers/wait.js";
+import { TadoModule } from "../../src/modules/tado/tado-module.js";
+import type { ModuleContext } from "../../src/modules/module.js";
+import { RecordingDeviceSink } from "../helpers/simulator/tado-fixture.js";
+import { expectedZoneValues, SIM_ZONES } from "../helpers/simulator/tado.js";
 
 const req = { sessionId: "session-a", callbackUrl: "http://127.0.0.1/unused" };
 type DeviceStart = Extract<FlowStart, { kind: "device" }>;
@@ -177,6 +183,54 @@ describe("Tado device code flow against oidc-provider", () => {
     await sleep(1_100);
     expect((await flow.poll!(start.flowId, req)).status).toBe("cancelled");
     expect(fx.db.prepare("SELECT count(*) AS n FROM accounts").get()).toEqual({ n: 0 });
+  });
+
+  it("connect → the tado module polls at once, renewing the token first: the rotated one is in the vault before Tado sees it", async () => {
+    sim.generation = "PRE_LINE_X";
+    const { fx } = setup();
+    const presented: { token: string; vaultHad: string | undefined }[] = [];
+    const account = `tado_${sim.homeId}`;
+    const watching = new TadoSimulator({
+      acceptToken: (t) => {
+        presented.push({ token: t, vaultHad: fx.vault.get(account)?.accessToken });
+        return true;
+      },
+    });
+    await watching.listen();
+    try {
+      const fx2 = { ...fx, settings: { ...fx.settings, tado: { ...fx.settings.tado, apiUrl: watching.apiUrl } } };
+      const flow2 = createTadoFlow({ ...fx2, now: Date.now, states: createOAuthStateStore() });
+      const sink = new RecordingDeviceSink();
+      const module = new TadoModule();
+      const ctx = { settings: fx2.settings, db: fx.db, entities: sink, events: fx.events, vault: fx.vault, log: fx.log, now: Date.now } as unknown as ModuleContext;
+      await module.start(ctx);
+      const start = (await flow2.begin({}, req)) as DeviceStart;
+      await server.approveDeviceCode(start.userCode);
+      const seen = await pollUntil(flow2, start, (p) => p.status !== "pending");
+      expect(seen.at(-1)!.status).toBe("connected");
+      const first = fx.vault.get(account)!;
+      // The access token lives 60 s (< the 1-minute margin): the first poll renews it through the vault.
+      await waitFor("the first zoneStates call", async () => (watching.count("/zoneStates") > 0 ? true : null), 20_000);
+      await module.pollers()[0]!.whenIdle();
+      const now = fx.vault.get(account)!;
+      expect(now.refreshToken).not.toBe(first.refreshToken);
+      expect(now.accessToken).not.toBe(first.accessToken);
+      // Every call after the flow's own two presented the token the vault held at that moment.
+      const polling = presented.slice(2);
+      expect(polling.length).toBeGreaterThan(0);
+      for (const p of polling) expect(p.token).toBe(p.vaultHad);
+      expect(polling.at(-1)!.token).toBe(now.accessToken);
+      // The old refresh token is dead at the server (rotation), the zone values are published.
+      await expect(flow2.refresher!(getAccount(fx.db, account)!, { ...now, refreshToken: first.refreshToken })).rejects.toMatchObject({ error: "invalid_grant" });
+      const at = watching.requests.filter((r) => r.path.endsWith("/zoneStates")).at(-1)!.at;
+      const living = SIM_ZONES[0]!;
+      expect(sink.states.get(`tado_${sim.homeId}_zone_${living.id}/temperature`)).toBe(String(expectedZoneValues(living, at)!.temperature));
+      await module.stop();
+      const all = fx.lines.join("\n");
+      for (const secret of [first.accessToken, first.refreshToken!, now.accessToken, now.refreshToken!]) expect(all).not.toContain(secret);
+    } finally {
+      await watching.close();
+    }
   });
 
   it("a tado X home is connected but reported as not supported yet, in plain words", async () => {
