@@ -139,7 +139,7 @@ export const PAGE_SCRIPT = String.raw`"use strict";
         var type = /\.xlsx$/i.test(f.name) ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" : "text/csv";
         fetch(base(m) + "/import?" + q({ name: f.name }), { method: "POST", headers: { "content-type": type }, body: f }).then(function (r) { return r.json(); }).then(function (b) {
           status.textContent = b.message ? b.message : T.importDone + ": " + b.inserted + " + " + b.updated;
-          refreshMeters();
+          if (!b.message) reloadMeter(m.id);
         });
       });
       tools.appendChild(el("label", { text: T.import }, [input]));
@@ -147,6 +147,17 @@ export const PAGE_SCRIPT = String.raw`"use strict";
     }
     return el("section", { class: "meter kind-" + m.kind, id: "meter-" + m.id, "data-kind": m.kind }, [
       title, el("div", { class: "comparison" }), el("div", { class: "chart" }), el("h3", { text: T.monthly }), el("div", { class: "monthly" }), table, tools]);
+  }
+
+  /** Re-reads one meter (its extent may have grown) and redraws its card in place. */
+  function reloadMeter(id) {
+    return get("api/meters").then(function (b) {
+      var fresh = b.meters.filter(function (x) { return x.id === id; })[0];
+      if (!fresh) return;
+      meters = meters.map(function (x) { return x.id === id ? fresh : x; });
+      loadMeter(fresh);
+      loadStatic(fresh);
+    });
   }
 
   function refreshMeters() {
