@@ -23,7 +23,7 @@ import { z } from "zod";
 import type { Account } from "../../domain/types.js";
 import { FlowError, type AccountFlow, type FlowRequest, type FlowStart } from "../flow.js";
 import { saveConnectedAccount } from "./account-store.js";
-import type { FlowDeps } from "./index.js";
+import type { FlowDeps } from "./deps.js";
 
 /** Where Enedis' consent page lives (production only). */
 export const ENEDIS_AUTHORIZE_URL = "https://mon-compte-particulier.enedis.fr/dataconnect/v2/oauth2/authorize";

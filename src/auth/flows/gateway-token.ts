@@ -23,7 +23,7 @@ import { ENERGY_BRIDGE_VERSION } from "../../providers/http.js";
 import { CONSO_API_BASE_URL, MYELECTRICALDATA_BASE_URL } from "../../providers/index.js";
 import { FlowError, type AccountFlow } from "../flow.js";
 import { saveConnectedAccount } from "./account-store.js";
-import type { FlowDeps } from "./index.js";
+import type { FlowDeps } from "./deps.js";
 
 /** The two gateway providers whose token is pasted. */
 export type GatewayProvider = Extract<AccountProvider, "conso_api" | "myelectricaldata">;
