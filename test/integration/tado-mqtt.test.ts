@@ -6,7 +6,9 @@
  * home device; the zone's temperature / humidity / heating power entities in the entity registry
  * with our unique ids under that zone device, showing the values the simulator served; the home's
  * quota entities (remaining = the simulator's count); when the Tado link is down (no answer) the
- * zone entities go `unavailable` — still in the registry — and come back when Tado answers again.
+ * zone entities go `unavailable` — still in the registry — and come back when Tado answers again;
+ * and through the composition root (main.ts `startApp`, the catalog's tado module): a connected
+ * account in the store becomes zone entities in HA.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
@@ -21,6 +23,16 @@ import { upsertAccount } from "../../src/store/accounts.js";
 import { expectedZoneValues, SIM_HOME_ID, SIM_ZONES, TadoSimulator } from "../helpers/simulator/tado.js";
 import { tadoFixture, type TadoFixture } from "../helpers/simulator/tado-fixture.js";
 import { waitFor } from "../helpers/wait.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { startApp } from "../../src/main.js";
+import { createLogger } from "../../src/log.js";
+import { defaultModules } from "../../src/modules/catalog.js";
+import { openStore } from "../../src/store/db.js";
+import { TokenVault } from "../../src/auth/token-vault.js";
+import type { Settings } from "../../src/settings.js";
 
 const noDeletions: DeletedEntities = { isDeleted: () => false, markDeleted: () => undefined };
 const ACCOUNT = `tado_${SIM_HOME_ID}`;
@@ -144,6 +156,48 @@ describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistan
         const s = (await state(entityId(z.id, "temperature")))?.state;
         return s !== undefined && s !== "unavailable" && s !== "unknown" ? true : null;
       });
+    }
+  });
+
+  it("through the composition root: the catalog's tado module turns a stored account into zone entities", async () => {
+    const names = defaultModules({ ...fx.settings }).map((m) => m.name);
+    expect(names).toContain("tado");
+    expect(names.indexOf("tado")).toBeLessThan(names.length - 1); // web stays last
+    const homeId = 4321;
+    const sim2 = new TadoSimulator({ homeId, homeName: "Second Home" });
+    await sim2.listen();
+    const dataDir = mkdtempSync(join(tmpdir(), "eb-tado-"));
+    const keyHex = randomBytes(32).toString("hex");
+    const dbPath = join(dataDir, "energy-bridge.sqlite");
+    const seed = openStore(dbPath);
+    upsertAccount(seed, { id: `tado_${homeId}`, provider: "tado", label: "Second Home", status: "connected", detail: null, config: { homeId, homeName: "Second Home", generation: "PRE_LINE_X" } }, Date.now());
+    new TokenVault(seed, Buffer.from(keyHex, "hex")).put(`tado_${homeId}`, "tado", { accessToken: "a2", refreshToken: "r2", expiresAt: Date.now() + 3_600_000 });
+    seed.close();
+    const settings: Settings = {
+      ...fx.settings,
+      dataDir,
+      homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
+      mqtt: { url: broker.url },
+      vaultKey: keyHex,
+      tado: { apiUrl: sim2.apiUrl },
+    };
+    const tado = defaultModules(settings).find((m) => m.name === "tado")!;
+    const app = await startApp(settings, { log: createLogger("silent"), extraModules: [tado] });
+    try {
+      const id = (zone: number, kind: string) => `sensor.energy_bridge_tado_${homeId}_zone_${zone}_${kind}`;
+      await waitFor("the second home's zone entities", async () => {
+        const e = (await link.connection.sendMessagePromise<RegEntity[]>({ type: "config/entity_registry/list" })).map((x) => x.entity_id);
+        return HEATING.every((z) => KINDS.every((k) => e.includes(id(z.id, k)))) ? true : null;
+      });
+      const at = sim2.requests.filter((r) => r.path.endsWith("/zoneStates")).at(-1)!.at;
+      await waitFor("a served temperature", async () =>
+        (await state(id(HEATING[0]!.id, "temperature")))?.state === String(expectedZoneValues(HEATING[0]!, at)!.temperature) ? true : null,
+      );
+      expect(app.health().tado).toEqual({ status: "ok", detail: null });
+    } finally {
+      await app.stop();
+      await sim2.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
