@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { WebPage } from "../modules/web-routes.js";
-import { baseHref, cookiePath } from "./base-path.js";
+import { baseHref, cookiePath, ingressPrefix } from "./base-path.js";
 import { escapeHtml } from "./html.js";
 import { LANG_COOKIE, messages, pickLang, t, type Lang } from "./i18n.js";
 import { STRICT_CSP } from "./security.js";
@@ -58,9 +58,13 @@ export async function pageRoutes(app: FastifyInstance, opts: PageOptions): Promi
 <div id="flash" aria-live="polite"></div>
 <div id="device" hidden></div>
 <div id="accounts" aria-busy="true"><p class="muted">${escapeHtml(t(lang, "loading"))}</p></div>
+<details id="paste" class="card"><summary>${escapeHtml(t(lang, "paste_title"))}</summary>
+<p class="muted">${escapeHtml(t(lang, "paste_help"))}</p>
+<form class="connect"><label>${escapeHtml(t(lang, "paste_label"))} <input name="url" type="url" required autocomplete="off"></label>
+<button type="submit">${escapeHtml(t(lang, "paste_submit"))}</button></form></details>
 <noscript><p class="flash bad">${escapeHtml(t(lang, "no_js"))}</p></noscript>`,
       scripts: ["static/accounts.js"],
-      data: { lang, strings: messages(lang), flash: flashOf((request.query ?? {}) as Record<string, unknown>) },
+      data: { lang, ingress: ingressPrefix(request.headers["x-ingress-path"]) !== null, strings: messages(lang), flash: flashOf((request.query ?? {}) as Record<string, unknown>) },
     });
     return reply.header("content-type", "text/html; charset=utf-8").header("content-security-policy", STRICT_CSP).send(html);
   };

@@ -98,7 +98,7 @@ function bouncePage(request: FastifyRequest): string {
   const last = path.split("/").pop() ?? "";
   const query = request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "";
   const target = escapeHtml(`./${last}${query}`);
-  return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${target}"><link rel="icon" href="data:,"><title>Energy Bridge</title></head><body><p><a href="${target}">Continue</a></p></body></html>\n`;
+  return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta name="eb-bounce" content="1"><meta http-equiv="refresh" content="0;url=${target}"><link rel="icon" href="data:,"><title>Energy Bridge</title></head><body><p><a href="${target}">Continue</a></p></body></html>\n`;
 }
 
 /** Options of {@link sessionHook}. */

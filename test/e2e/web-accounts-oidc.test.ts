@@ -5,7 +5,9 @@
  * generic test flow of test/e2e/accounts-oidc-flow.ts) and the real Tado device code flow
  * (auth/flows/tado.ts) against the same server's device endpoint and the Tado REST simulator.
  * The page is served as `localhost`, the OAuth server is `127.0.0.1`: the return from the
- * authorize page is cross-site, as in real use. No token, code or state in any log line.
+ * authorize page is cross-site, as in real use; the proxy emulates Home Assistant's Strict
+ * `ingress_session` cookie, so the provider's pages go through the page's sign-in popup. No
+ * token, code or state in any log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
@@ -31,7 +33,7 @@ describe("accounts page with the real accounts module and a real OAuth server", 
   const secrets: string[] = [];
 
   beforeAll(async () => {
-    proxy = await startIngressProxy(() => web.url!, { host: "localhost" });
+    proxy = await startIngressProxy(() => web.url!, { host: "localhost", ingressSession: true });
     server = await startOAuthServer({
       deviceInterval: 1,
       deviceCodeTtl: 120,
@@ -77,13 +79,22 @@ describe("accounts page with the real accounts module and a real OAuth server", 
         if (v) secrets.push(v);
       }
     });
+    await page.goto(`${proxy.origin}/`); // Home Assistant's frame: the ingress_session cookie
     await page.goto(proxy.url);
     await page.waitForSelector('[data-provider-card="ores"]');
     expect(await page.textContent('[data-provider-card="ores"] h2')).toBe("Test OAuth");
 
     // Redirect provider: out to oidc-provider (login + consent answered by the harness) and back.
-    await page.click('form[data-provider="ores"] button[type="submit"]');
+    const [popup] = await Promise.all([context.waitForEvent("page"), page.click('form[data-provider="ores"] button[type="submit"]')]);
+    popup.on("request", (r) => {
+      const u = new URL(r.url());
+      for (const k of ["code", "state"]) {
+        const v = u.searchParams.get(k);
+        if (v) secrets.push(v);
+      }
+    });
     await page.waitForSelector('[data-account="ores_test-user"] [data-status="connected"]', { timeout: 20_000 });
+    expect(popup.isClosed()).toBe(true);
     expect(await page.textContent("#flash")).toContain("Account test-user connected");
     expect(page.url()).toBe(`${proxy.url}accounts`);
     const tokens = kit.ctx.vault.get("ores_test-user");
@@ -115,6 +126,7 @@ describe("accounts page with the real accounts module and a real OAuth server", 
     // Dark, French, same accounts.
     const dark = await browser.newContext({ colorScheme: "dark", locale: "fr-FR", viewport: { width: 1000, height: 800 } });
     const p2 = await dark.newPage();
+    await p2.goto(`${proxy.origin}/`);
     await p2.goto(proxy.url);
     await p2.waitForSelector('[data-account="ores_test-user"] [data-status="connected"]');
     expect(await p2.textContent('[data-account="ores_test-user"] [data-status]')).toBe("Connecté");

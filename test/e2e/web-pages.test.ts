@@ -3,8 +3,12 @@
  * (`/api/hassio_ingress/<random>/` + X-Ingress-Path, test/helpers/ingress-proxy.ts), with the web
  * module in add-on mode and a small fake of the accounts JSON API (test/helpers/fake-accounts-api.ts).
  * The fake provider runs on `localhost` while the page is on `127.0.0.1`: the return from the
- * provider is a cross-site navigation, as with a real provider, so the SameSite=Strict session
- * cookie and the `state` bound to it are exercised for real. Screenshots: test-artifacts/.
+ * provider is a cross-site navigation, as with a real provider. The proxy emulates Home
+ * Assistant's SameSite=Strict `ingress_session` cookie, so that return is refused (401) as it is
+ * in real use; the page's sign-in popup and its same-origin replay (or the pasted address) must
+ * get the account connected anyway, with `state` bound to the session. Standalone (no ingress):
+ * login page, same-window redirect, and the add-on's own same-site reload of the return.
+ * Screenshots: test-artifacts/.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -18,8 +22,9 @@ import { launchBrowser, screenshot } from "../helpers/browser.js";
 import { fakeAccountsApi, type FakeAccountsApi } from "../helpers/fake-accounts-api.js";
 import { startIngressProxy, type IngressProxy } from "../helpers/ingress-proxy.js";
 
-/** A provider's authorize page: "Approve" / "Refuse" links back to redirect_uri. */
-async function startFakeProvider(): Promise<{ server: Server; authorizeUrl: string }> {
+/** A provider's authorize page: "Approve" / "Refuse" links back to redirect_uri. `coop`: sends Cross-Origin-Opener-Policy (severs the popup from its opener). */
+async function startFakeProvider(): Promise<{ server: Server; authorizeUrl: string; coop: boolean }> {
+  const state = { coop: false };
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? "/", "http://localhost");
     const back = new URL(u.searchParams.get("redirect_uri") ?? "http://invalid/");
@@ -29,18 +34,18 @@ async function startFakeProvider(): Promise<{ server: Server; authorizeUrl: stri
     const no = new URL(back);
     no.searchParams.set("error", "access_denied");
     no.searchParams.set("state", u.searchParams.get("state") ?? "");
-    res.writeHead(200, { "content-type": "text/html" });
-    res.end(`<!doctype html><title>Fake provider</title><h1>Allow Energy Bridge?</h1><a id="approve" href="${ok.href}">Approve</a> <a id="refuse" href="${no.href}">Refuse</a>`);
+    res.writeHead(200, { "content-type": "text/html", ...(state.coop ? { "cross-origin-opener-policy": "same-origin" } : {}) });
+    res.end(`<!doctype html><title>Fake provider</title><link rel="icon" href="data:,"><h1>Allow Energy Bridge?</h1><a id="approve" href="${ok.href}">Approve</a> <a id="refuse" href="${no.href}">Refuse</a>`);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { server, authorizeUrl: `http://localhost:${(server.address() as AddressInfo).port}/authorize` };
+  return Object.assign(state, { server, authorizeUrl: `http://localhost:${(server.address() as AddressInfo).port}/authorize` });
 }
 
 describe("accounts page in Chromium under an ingress prefix", () => {
   let browser: Browser;
   let web: WebModule;
   let proxy: IngressProxy;
-  let provider: { server: Server; authorizeUrl: string };
+  let provider: Awaited<ReturnType<typeof startFakeProvider>>;
   let fake: FakeAccountsApi;
   const problems: string[] = [];
 
@@ -52,7 +57,7 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     const ctx = { settings: { mode: "addon" }, web: routes, log: createLogger("warning"), now: Date.now } as unknown as ModuleContext;
     web = new WebModule({ listen: { host: "127.0.0.1", port: 0 }, allowedAddresses: ["127.0.0.1"] });
     await web.start(ctx);
-    proxy = await startIngressProxy(web.url!);
+    proxy = await startIngressProxy(web.url!, { ingressSession: true });
     browser = await launchBrowser();
   });
   afterAll(async () => {
@@ -72,22 +77,33 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     page.on("response", (r) => {
       if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`);
     });
+    await page.goto(`${proxy.origin}/`); // Home Assistant's frame: sets the ingress_session cookie
     await page.goto(proxy.url);
     await page.waitForSelector('[data-provider-card="fake_oauth"]');
     return { context, page };
   }
 
-  it("connects a redirect provider: out to the provider (another site) and back, account connected", async () => {
+  /** Clicks the provider's Connect and returns the sign-in popup, at the provider's page. */
+  async function connectPopup(page: Page, instance: string): Promise<Page> {
+    await page.fill("#in-fake_oauth-instance", instance);
+    const [popup] = await Promise.all([page.context().waitForEvent("page"), page.click('form[data-provider="fake_oauth"] button[type="submit"]')]);
+    await popup.waitForURL(/^http:\/\/localhost:\d+\/authorize/);
+    return popup;
+  }
+
+  it("connects a redirect provider in a popup: the return is refused by 'Home Assistant', the page replays it; connected", async () => {
     const { context, page } = await open();
     expect(await page.textContent("h1")).toBe("Accounts");
-    await page.fill("#in-fake_oauth-instance", "alice.mycozy.cloud");
-    await page.click('form[data-provider="fake_oauth"] button[type="submit"]');
-    await page.waitForURL(/^http:\/\/localhost:\d+\/authorize/);
-    const redirectUri = new URL(page.url()).searchParams.get("redirect_uri");
-    expect(redirectUri).toBe(`${proxy.url}callback/fake_oauth`);
-    await page.click("#approve");
+    const refusedBefore = proxy.refused.length;
+    const popup = await connectPopup(page, "alice.mycozy.cloud");
+    expect(new URL(popup.url()).searchParams.get("redirect_uri")).toBe(`${proxy.url}callback/fake_oauth`);
+    expect(await page.textContent("#flash")).toContain("Finish signing in to Fake Cozy in the window that opened.");
+    await popup.click("#approve");
     await page.waitForSelector('[data-account="fake_oauth_alice.mycozy.cloud"] [data-status="connected"]');
     expect(await page.textContent("#flash")).toContain("Account alice.mycozy.cloud connected");
+    // The provider's return itself was refused for want of the Strict ingress cookie, as in Home Assistant.
+    expect(proxy.refused.slice(refusedBefore)).toEqual([`${proxy.prefix}/callback/fake_oauth`]);
+    expect(popup.isClosed()).toBe(true);
     // The one-time result left the address bar; the page is still the ingress one.
     expect(page.url()).toBe(`${proxy.url}accounts`);
     // The state was bound to this browser's session: the callback ran in the session that connected.
@@ -102,14 +118,35 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     ["fr-FR", "carole.mycozy.cloud", "Vous avez refusé l'accès chez le fournisseur. Rien n'a été connecté."],
   ])("shows a refusal at the provider in plain words (%s)", async (locale, instance, words) => {
     const { context, page } = await open({ locale });
-    await page.fill("#in-fake_oauth-instance", instance);
-    await page.click('form[data-provider="fake_oauth"] button[type="submit"]');
-    await page.waitForURL(/^http:\/\/localhost/);
-    await page.click("#refuse");
+    const popup = await connectPopup(page, instance);
+    await popup.click("#refuse");
     await page.waitForSelector(".flash.bad");
     expect(await page.textContent("#flash")).toContain(words);
     expect(fake.accounts.some((a) => a.label === instance)).toBe(false);
     await context.close();
+  });
+
+  it("a provider that severs the popup (COOP): the page offers the paste box; the pasted address connects", async () => {
+    provider.coop = true;
+    try {
+      const { context, page } = await open();
+      const popup = await connectPopup(page, "dora.mycozy.cloud");
+      await page.waitForSelector("#paste[open]");
+      expect(await page.textContent("#flash")).toContain("The sign-in window closed before coming back here");
+      await popup.click("#approve");
+      await popup.waitForURL(/\/callback\/fake_oauth\?/);
+      expect(await popup.textContent("body")).toContain("401: Unauthorized");
+      // A wrong address is refused with words; the real one finishes.
+      await page.fill('#paste input[name="url"]', "https://example.com/somewhere?x=1");
+      await page.click('#paste button[type="submit"]');
+      expect(await page.textContent("#flash")).toContain("This is not the address of a sign-in return");
+      await page.fill('#paste input[name="url"]', popup.url());
+      await page.click('#paste button[type="submit"]');
+      await page.waitForSelector('[data-account="fake_oauth_dora.mycozy.cloud"] [data-status="connected"]');
+      await context.close();
+    } finally {
+      provider.coop = false;
+    }
   });
 
   it("device code: shows the code, the link and a live countdown; cancel; then approval connects", async () => {

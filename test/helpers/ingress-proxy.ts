@@ -7,6 +7,11 @@
  * Anything outside the prefix is answered by the "Home Assistant" itself: a 404 page, so an
  * absolute link in the app (`/api/...`, `/static/...`) fails visibly. `/` is an HA-like frame
  * page embedding the add-on in an iframe, as the sidebar panel does.
+ * With `ingressSession`, the frame page sets the `ingress_session` cookie the way Home
+ * Assistant's frontend does (`path=/api/hassio_ingress/;SameSite=Strict`, frontend
+ * src/data/hassio/ingress.ts) and the proxy refuses any prefixed request without it with
+ * `401: Unauthorized`, as the Supervisor does (api/ingress.py) — so a cross-site navigation into
+ * the add-on (a provider's page sending the browser back) is refused, as in real use.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
@@ -21,6 +26,8 @@ export interface IngressProxy {
   origin: string;
   /** Paths the proxy answered itself with 404 (outside the prefix). */
   misses: string[];
+  /** Paths refused with 401 for want of the ingress_session cookie (`ingressSession` only). */
+  refused: string[];
   close(): Promise<void>;
 }
 
@@ -28,6 +35,8 @@ export interface IngressProxy {
 export interface IngressProxyOptions {
   /** Host name in the proxy's URLs (default 127.0.0.1). `localhost` makes the page another site than a provider on 127.0.0.1. */
   host?: string;
+  /** Emulate Home Assistant's ingress session cookie (see the file comment). */
+  ingressSession?: boolean;
 }
 
 /**
@@ -39,17 +48,33 @@ export async function startIngressProxy(upstream: string | (() => string), opts:
   const token = randomBytes(24).toString("base64url");
   const prefix = `/api/hassio_ingress/${token}`;
   const misses: string[] = [];
+  const refused: string[] = [];
+  const session = randomBytes(16).toString("hex");
   const server: Server = createServer((req: IncomingMessage, res) => {
     const url = req.url ?? "/";
     if (url === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        ...(opts.ingressSession ? { "set-cookie": `ingress_session=${session}; Path=/api/hassio_ingress/; SameSite=Strict` } : {}),
+      });
       res.end(`<!doctype html><title>Home Assistant</title><link rel="icon" href="data:,"><iframe id="panel" src="${prefix}/" style="width:100%;height:90vh;border:0"></iframe>`);
+      return;
+    }
+    if (url === "/favicon.ico") {
+      res.writeHead(204); // Home Assistant has one; pages without an icon ask for it
+      res.end();
       return;
     }
     if (!url.startsWith(`${prefix}/`) && url !== prefix) {
       misses.push(url.split("?")[0]!);
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("404: Not Found (Home Assistant)");
+      return;
+    }
+    if (opts.ingressSession && !new RegExp(`(?:^|;\\s*)ingress_session=${session}(?:;|$)`).test(req.headers.cookie ?? "")) {
+      refused.push(url.split("?")[0]!);
+      res.writeHead(401, { "content-type": "text/plain; charset=utf-8" });
+      res.end("401: Unauthorized");
       return;
     }
     const up = new URL(typeof upstream === "string" ? upstream : upstream());
@@ -82,6 +107,7 @@ export async function startIngressProxy(upstream: string | (() => string), opts:
     prefix,
     origin,
     misses,
+    refused,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

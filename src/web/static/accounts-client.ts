@@ -21,6 +21,8 @@ export function accountsClient(): void {
   interface Listing { accounts: AccountView[]; providers: ProviderView[] }
   interface PageData {
     lang: "en" | "fr";
+    /** Served through Home Assistant's ingress (X-Ingress-Path). */
+    ingress: boolean;
     strings: Record<string, string>;
     flash: { kind: "connected"; id: string } | { kind: "error"; code: string; message: string } | null;
   }
@@ -155,7 +157,75 @@ export function accountsClient(): void {
     }
   }
 
+  /**
+   * Under ingress the page is an iframe of Home Assistant, and Home Assistant's `ingress_session`
+   * cookie is SameSite=Strict: a provider page cannot be framed, and a return navigated by the
+   * provider's own page (its "Allow" button) reaches Home Assistant without that cookie and is
+   * refused (401) before it gets to the add-on. So the provider's pages open in a popup this page
+   * watches: when the popup is back on this origin, at the accounts page (the callback was
+   * accepted) or refused at the callback, this page finishes from its own, same-origin context.
+   */
+  const usePopup = data.ingress || window.top !== window.self;
+  const isConnectPopup = window.name.startsWith("eb-connect-");
+
+  function watchPopup(popup: Window, provider: string): void {
+    const root = new URL(".", document.baseURI);
+    const callbackPath = `callback/${encodeURIComponent(provider)}`;
+    const finish = (path: string) => {
+      window.clearInterval(timer);
+      popup.close();
+      window.location.assign(new URL(path, document.baseURI).href);
+    };
+    const timer = window.setInterval(() => {
+      if (popup.closed) {
+        window.clearInterval(timer);
+        showPaste(true);
+        return;
+      }
+      let here: URL;
+      try {
+        here = new URL(popup.location.href);
+      } catch {
+        return; // at the provider: another origin
+      }
+      if (here.origin !== root.origin || !here.pathname.startsWith(root.pathname)) return;
+      const rel = here.pathname.slice(root.pathname.length);
+      if ((rel === "accounts" || rel === "") && here.search) finish(`accounts${here.search}`);
+      else if (rel === callbackPath) {
+        const doc = popup.document;
+        if (doc.readyState !== "complete" || doc.querySelector('meta[name="eb-bounce"]')) return;
+        finish(`${callbackPath}${here.search}`); // refused by Home Assistant: replay from here
+      }
+    }, 250);
+  }
+
+  const pasteEl = document.getElementById("paste") as HTMLDetailsElement | null;
+  function showPaste(closedEarly: boolean): void {
+    if (!pasteEl) return;
+    pasteEl.open = true;
+    if (closedEarly) flash("bad", tr("popup_closed"));
+  }
+  pasteEl?.querySelector("form")?.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const field = (ev.target as HTMLFormElement).elements.namedItem("url") as HTMLInputElement;
+    let u: URL | undefined;
+    try {
+      u = new URL(field.value.trim());
+    } catch {
+      u = undefined;
+    }
+    const m = u ? /\/callback\/([A-Za-z0-9_-]+)$/.exec(u.pathname) : null;
+    if (!u || !m || !u.searchParams.has("state")) {
+      flash("bad", tr("paste_invalid"));
+      return;
+    }
+    window.location.assign(new URL(`callback/${m[1]}${u.search}`, document.baseURI).href);
+  });
+
   async function connect(p: ProviderView, form: HTMLFormElement, submit: HTMLButtonElement): Promise<void> {
+    // Opened now, while the click still counts as the user's: a popup opened after the API
+    // answer would be blocked.
+    const popup = usePopup && p.kind === "redirect" ? window.open("about:blank", `eb-connect-${p.provider}`, "popup,width=640,height=760") : null;
     const input: Record<string, string> = {};
     for (const i of p.inputs) input[i.name] = (form.elements.namedItem(i.name) as HTMLInputElement | null)?.value ?? "";
     const callbackUrl = new URL(`callback/${encodeURIComponent(p.provider)}`, document.baseURI).href;
@@ -164,15 +234,21 @@ export function accountsClient(): void {
     try {
       const start = await api<Start>("api/accounts/connect", { provider: p.provider, input, callbackUrl });
       if (start.kind === "redirect") {
-        window.location.assign(start.url);
+        if (popup) {
+          popup.location.href = start.url;
+          flash("ok", tr("popup_waiting", { provider: p.label }));
+          watchPopup(popup, p.provider);
+        } else window.location.assign(start.url);
         return;
       }
+      popup?.close();
       if (start.kind === "device") showDevice(p, start);
       else {
         flash("ok", tr("connected_msg", { label: start.account.label }));
         await load();
       }
     } catch (err) {
+      popup?.close();
       const e = err as Error & { code?: string };
       flash("bad", errorText(e.code ?? "error", e.message));
     } finally {
@@ -280,7 +356,8 @@ export function accountsClient(): void {
       const a = listing.accounts.find((x) => x.id === f.id);
       flash("ok", tr("connected_msg", { label: a?.label ?? f.id }));
     } else if (f?.kind === "error") flash("bad", errorText(f.code, f.message));
-    // The result was shown once: a reload must not show it again.
-    if (f) history.replaceState(null, "", new URL("accounts", document.baseURI).href);
+    // The result was shown once: a reload must not show it again. (In the sign-in popup the
+    // opener still reads it from the address.)
+    if (f && !isConnectPopup) history.replaceState(null, "", new URL("accounts", document.baseURI).href);
   });
 }

@@ -46,5 +46,6 @@ button:disabled { opacity: .6; cursor: progress; }
 .flash.ok { color: var(--ok); } .flash.bad { color: var(--bad); }
 .device .code { font: 600 2rem/1.2 ui-monospace, "SFMono-Regular", Menlo, monospace; letter-spacing: .15em; background: var(--code-bg); padding: .4rem .8rem; border-radius: 6px; display: inline-block; margin: .4rem 0; }
 .device .countdown { font-variant-numeric: tabular-nums; }
+details.card summary { cursor: pointer; font-weight: 500; }
 .login form { display: flex; flex-direction: column; gap: .6rem; max-width: 22rem; }
 `;
