@@ -74,7 +74,7 @@ interface Agg {
   units: number;
 }
 
-function aggregate(days: ReadonlyMap<LocalDate, DaySummary>, start: LocalDate, end: LocalDate, period: Period, zone: string, factor: number, bounds: (d: LocalDate) => number): Agg {
+function aggregate(days: ReadonlyMap<LocalDate, DaySummary>, start: LocalDate, end: LocalDate, period: Period, factor: number, bounds: (d: LocalDate) => number): Agg {
   let value: number | null = null;
   let completeDays = 0;
   let nDays = 0;
@@ -111,7 +111,6 @@ function aggregate(days: ReadonlyMap<LocalDate, DaySummary>, start: LocalDate, e
       if (s.total > max) max = s.total;
     }
   }
-  void zone;
   const point: PeriodPoint = {
     period: periodLabel(start, period),
     start,
@@ -203,8 +202,8 @@ export function periodStatistics(
   days: ReadonlyMap<LocalDate, DaySummary>,
   opts: { from: LocalDate; to: LocalDate; period: Period; unit: string; factor: number; zone: string; dayStartUtc: (d: LocalDate) => number },
 ): PeriodStatistics {
-  const { period, factor, zone } = opts;
-  const agg = (s: LocalDate, e: LocalDate) => aggregate(days, s, e, period, zone, factor, opts.dayStartUtc);
+  const { period, factor } = opts;
+  const agg = (s: LocalDate, e: LocalDate) => aggregate(days, s, e, period, factor, opts.dayStartUtc);
   const aggs = periodsCovering(opts.from, opts.to, period).map((p) => agg(p.start, p.end));
   const points = aggs.map((a) => a.point);
   const withData = points.filter((p) => p.value !== null).map((p) => p.value!);

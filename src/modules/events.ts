@@ -22,11 +22,6 @@ export interface BusEvents {
   account_disconnected: { accountId: string; provider: string };
   /** An account's status changed (store/accounts.ts holds it): e.g. consent revoked → `revoked`. */
   account_status: { accountId: string; provider: string; status: string; detail: string | null };
-  /**
-   * A manual sync of local days [from, to) of one meter was asked for on the dashboard (its
-   * provider's module runs it through the request budget). Emitted by the dashboard module.
-   */
-  sync_requested: { meterId: string; from: string; to: string; at: number };
   /** Readings of a meter were imported from a portal file (dirty hours marked; dashboard module). */
   readings_imported: { meterId: string; file: string; inserted: number; updated: number; at: number };
 }

@@ -46,7 +46,7 @@ export interface DashboardApiDeps {
   now: () => number;
   /** Runs a manual sync; absent → the request is handed to `requestSync` and answered 202. */
   sync?: ManualSync;
-  /** Fallback of `sync`: e.g. emit `sync_requested` on the event bus. */
+  /** Fallback when there is no `sync`: hand the request on (e.g. to another module) and answer 202. */
   requestSync?: (meter: Meter, range: { from: LocalDate; to: LocalDate }) => void;
   importer?: Importer;
   /** The `request_budget_per_day` option, for the progress estimate. */

@@ -4,7 +4,7 @@
  * Home Assistant through the statistics writer (jobs/write-statistics.ts, the same one the sync
  * cycle uses; it writes only dirty hours and diffs against HA). A manual sync of a range runs
  * through manual-sync.ts (the configured meter's provider, the shared request budget, the same
- * writer); the `sync_requested` event is emitted only when no sync function exists (tests).
+ * writer), or through an injected `sync` (tests).
  */
 import type { FastifyInstance } from "fastify";
 import type { Meter } from "../../domain/types.js";
@@ -67,7 +67,6 @@ export class DashboardModule implements Module {
       db: ctx.db,
       now: ctx.now,
       sync,
-      requestSync: (meter, r) => ctx.events.emit("sync_requested", { meterId: meter.id, from: r.from, to: r.to, at: ctx.now() }),
       importer: (meter, name, bytes) => this.importOne(meter, name, bytes),
       ...(ctx.settings.requestBudgetPerDay ? { budgetOption: ctx.settings.requestBudgetPerDay } : {}),
     });

@@ -1,5 +1,5 @@
 /**
- * The rest of the dashboard API: manual sync (200 with an injected sync, 202 + `sync_requested`
+ * The rest of the dashboard API: manual sync (200 with an injected sync, 404 for a meter that is not a configured Linky meter,
  * through the module, 503 provider unavailable, 400 bad body), import through the API, CSV export
  * (UTF-8, ISO UTC start, local day, unit in the header; sums match), progress and accounts, the
  * module's registration in the route registry — every JSON response checked against the served
