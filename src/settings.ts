@@ -59,6 +59,7 @@ const optionsObject = z
     ores_client_secret: z.string().min(1).optional(),
     ores_authorize_url: z.string().url().optional(),
     ores_token_url: z.string().url().optional(),
+    ores_scope: z.string().min(1).optional(),
     /** Absent = each provider's own default; always clamped to the provider's hard cap. */
     request_budget_per_day: z.number().int().min(1).max(500).optional(),
     anomaly_threshold_percent: z.number().int().min(101).max(1000).default(120),
@@ -165,7 +166,7 @@ export interface Settings {
   /** Tado options (modules/tado/tado-budget.ts and auth/flows/tado.ts have the defaults). */
   tado?: { budgetPerDay?: number; reserve?: number; deviceAuthorizationUrl?: string; tokenUrl?: string; apiUrl?: string };
   /** The `ores_*` options (auth/flows/ores.ts has the default endpoints). */
-  ores?: { clientId: string; clientSecret?: string; authorizeUrl?: string; tokenUrl?: string };
+  ores?: { clientId: string; clientSecret?: string; authorizeUrl?: string; tokenUrl?: string; scope?: string };
   /** The `request_budget_per_day` option; undefined = the provider's default (see request-budget.ts). */
   requestBudgetPerDay?: number;
   anomalyThresholdPercent: number;
@@ -291,6 +292,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, optionsPath?:
             ...(o.ores_client_secret ? { clientSecret: o.ores_client_secret } : {}),
             ...(o.ores_authorize_url ? { authorizeUrl: o.ores_authorize_url } : {}),
             ...(o.ores_token_url ? { tokenUrl: o.ores_token_url } : {}),
+            ...(o.ores_scope ? { scope: o.ores_scope } : {}),
           },
         }
       : {}),

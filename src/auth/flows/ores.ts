@@ -81,7 +81,7 @@ export function createOresFlow(deps: FlowDeps): AccountFlow {
       });
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: req.callbackUrl,
-        scope: ORES_SCOPE,
+        scope: deps.settings.ores?.scope ?? ORES_SCOPE,
         state,
         code_challenge: codeChallenge!,
         code_challenge_method: "S256",
