@@ -15,6 +15,7 @@ import { LANG_COOKIE, pickLang, t, type Lang } from "./i18n.js";
 import type { LoginLockout } from "./lockout.js";
 import { setSessionCookie, STRICT_CSP } from "./security.js";
 import { SESSION_COOKIE, type SessionStore } from "./sessions.js";
+import { requestLang } from "./pages.js";
 import { renderPage } from "./shell.js";
 
 /** Options of {@link loginRoutes}. */
@@ -64,7 +65,7 @@ export async function loginRoutes(app: FastifyInstance, opts: LoginOptions): Pro
 
   app.get("/login", async (request, reply) => {
     if (request.ebSession?.authenticated) return reply.code(303).header("location", "./").send();
-    return sendHtml(reply, 200, loginPage(request, langOf(request), [], null));
+    return sendHtml(reply, 200, loginPage(request, requestLang(request, reply), [], null));
   });
 
   app.post("/login", async (request, reply) => {

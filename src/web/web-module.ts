@@ -30,7 +30,6 @@ const STOP_BOUND_MS = 2000;
 export class WebModule implements Module {
   readonly name = "web";
   private app: FastifyInstance | undefined;
-  private state: ModuleHealth = { status: "ok", detail: null };
   /** Where the server listens once started (`http://host:port/`), for logs and tests. */
   url: string | undefined;
 
@@ -80,7 +79,7 @@ export class WebModule implements Module {
   }
 
   health(): ModuleHealth {
-    return this.state;
+    return this.app ? { status: "ok", detail: null } : { status: "failed", detail: "the web server is not listening" };
   }
 }
 
