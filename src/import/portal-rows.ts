@@ -12,6 +12,9 @@
  * written twice in order; an ISO offset is accepted too. `Valeur` is the average power in W over
  * `Pas` (`PT30M`, `PT10M`…; Wh = W × minutes / 60); a `Wh` or `kWh` unit is taken as energy.
  * Required columns: Horodate, Valeur. Only CONS (consumption) rows are read when the column exists.
+ * The older export layout is read too: a metadata row `Identifiant PRM;Type de donnees;Date de
+ * debut;Date de fin;Grandeur physique;Grandeur metier;Etape metier;Unite;Pas en minutes` and its
+ * values, then a `Horodate;Valeur` table whose stamps carry an offset (`2023-01-01T00:30:00+01:00`).
  * Any unreadable row is an error naming its line; the caller stores nothing from such a file.
  */
 import type { Reading } from "../domain/types.js";
@@ -78,6 +81,28 @@ function numberOf(cell: unknown, line: number, what: string): number | null {
   return v;
 }
 
+/** PRM, unit and step (minutes) of the older layout's metadata rows above the table, when present. */
+function metadataAbove(rows: readonly RawRow[]): { prm: string | null; unit: string | null; minutes: number | null } {
+  const out = { prm: null as string | null, unit: null as string | null, minutes: null as number | null };
+  for (let i = 0; i + 1 < rows.length; i++) {
+    const names = rows[i]!.cells.map(norm);
+    if (!names.includes("identifiant prm")) continue;
+    const values = rows[i + 1]!.cells;
+    const at = (name: string) => {
+      const k = names.indexOf(name);
+      return k >= 0 && values[k] !== null && values[k] !== undefined ? String(values[k]).trim() : "";
+    };
+    const p = at("identifiant prm");
+    if (/^\d{14}$/.test(p)) out.prm = p;
+    const u = norm(at("unite"));
+    if (u) out.unit = u;
+    const step = Number(at("pas en minutes"));
+    if (Number.isInteger(step) && step > 0 && step <= 60) out.minutes = step;
+    break;
+  }
+  return out;
+}
+
 /** Parses the rows (header first, blank rows skipped) as described in the file comment. */
 export function parsePortalRows(rows: readonly RawRow[], zone = "Europe/Paris"): PortalCurve {
   const headerAt = rows.findIndex((r) => r.cells.some((c) => norm(c) === "horodate"));
@@ -93,7 +118,10 @@ export function parsePortalRows(rows: readonly RawRow[], zone = "Europe/Paris"):
   const iFlow = col("grandeur metier");
   const resolver = new FoldResolver(new ZoneClock(zone));
   const readings: Reading[] = [];
-  let prm: string | null = null;
+  // The older layout: a metadata header row (Identifiant PRM; …; Unite; Pas en minutes) and its
+  // values row above the `Horodate;Valeur` table; its PRM, unit and step apply to every point.
+  const meta = metadataAbove(rows.slice(0, headerAt));
+  let prm: string | null = meta.prm;
   let missing = 0;
   let previousEnd: number | undefined;
   for (const row of rows.slice(headerAt + 1)) {
@@ -110,7 +138,7 @@ export function parsePortalRows(rows: readonly RawRow[], zone = "Europe/Paris"):
     const rawStep = iStep >= 0 ? String(cells[iStep] ?? "").trim() : "";
     const m = STEP.exec(rawStep);
     if (rawStep !== "" && !m) throw new ImportError(`line ${line}: Pas "${rawStep.slice(0, 20)}" is not a step like PT30M`, line);
-    const minutes = m ? Number(m[1]) : 30;
+    const minutes = m ? Number(m[1]) : (meta.minutes ?? 30);
     if (minutes <= 0 || minutes > 60) throw new ImportError(`line ${line}: Pas ${rawStep} is not a load-curve step (1–60 minutes)`, line);
     const end = resolver.resolve(stamp);
     if (end === undefined) throw new ImportError(`line ${line}: Horodate ${String(cells[iStamp])} does not exist in ${zone} (spring DST gap)`, line);
@@ -124,7 +152,7 @@ export function parsePortalRows(rows: readonly RawRow[], zone = "Europe/Paris"):
       continue;
     }
     if (v < 0) throw new ImportError(`line ${line}: Valeur ${v} is negative`, line);
-    const unit = iUnit >= 0 ? norm(cells[iUnit]) : "w";
+    const unit = iUnit >= 0 ? norm(cells[iUnit]) : (meta.unit ?? "w");
     let wh: number;
     if (unit === "w" || unit === "") wh = (v * minutes) / 60;
     else if (unit === "kw") wh = (v * 1000 * minutes) / 60;

@@ -7,6 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import { scanImportFolder } from "../../../src/import/folder.js";
 import { ImportError, importPortalFile, parsePortalFile } from "../../../src/import/import-file.js";
@@ -45,6 +46,20 @@ describe("portal export parsing", () => {
     const springSource = span.filter((p) => p.start >= Date.parse("2008-03-29T23:00:00Z") && p.start < Date.parse("2008-03-30T22:00:00Z"));
     expect(springSource).toHaveLength(46); // a 23-hour day
     expect(spring.length).toBe(springSource.filter((p) => p.wh !== null).length);
+  });
+
+  it("the older layout (metadata rows, then Horodate;Valeur with ISO offsets): the same readings", async () => {
+    const iso = (t: number) => DateTime.fromMillis(t, { zone: "Europe/Paris" }).toISO({ suppressMilliseconds: true })!;
+    const lines = [
+      "Identifiant PRM;Type de donnees;Date de debut;Date de fin;Grandeur physique;Grandeur metier;Etape metier;Unite;Pas en minutes",
+      `${PRM};Courbe de charge;25/03/2008;01/11/2008;Energie active;Consommation;Comptage Brut;W;30`,
+      "",
+      "Horodate;Valeur",
+      ...span.map((p) => `${iso(p.start + 1_800_000)};${p.wh === null ? "" : p.wh * 2}`),
+    ];
+    const parsed = await parsePortalFile("old.csv", Buffer.from(lines.join("\n"), "utf8"));
+    expect(parsed.prm).toBe(PRM);
+    expect(shape(parsed.readings)).toEqual(expected);
   });
 
   it("XLSX (write-excel-file, read back with read-excel-file): the same readings", async () => {
