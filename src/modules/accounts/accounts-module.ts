@@ -78,6 +78,7 @@ export class AccountsModule implements Module {
         list: () => listAccounts(ctx.db).map((account) => ({ account, expiresAt: accountExpiry(account, this.tokens(account.id)) })),
         disconnect: (id) => this.disconnect(id),
         log,
+        now: ctx.now,
       }),
       { path: "accounts", label: { en: "Accounts", fr: "Comptes" } },
     );

@@ -26,6 +26,8 @@ export interface AccountsApiDeps {
   /** Disconnects (flow + vault + store + event); false when unknown. */
   disconnect(accountId: string): Promise<boolean>;
   log: Logger;
+  /** Clock (UTC epoch ms) for the device-flow registry. */
+  now: () => number;
 }
 
 const connectBody = z
@@ -91,7 +93,7 @@ export function accountsApi(deps: AccountsApiDeps): FastifyPluginAsync {
         const req: FlowRequest = { sessionId: request.sessionId, callbackUrl };
         const start = await flow.begin(input, req);
         if (start.kind === "device") {
-          const now = Date.now();
+          const now = deps.now();
           for (const [id, f] of deviceFlows) if (now - f.at > DEVICE_FLOW_TTL_MS) deviceFlows.delete(id);
           deviceFlows.set(start.flowId, { provider, sessionId: request.sessionId, at: now });
         }

@@ -156,6 +156,18 @@ describe("Enedis consent v2 through the accounts API", () => {
     expect(malformed.json()).toMatchObject({ error: "invalid_request" });
   });
 
+  it("wrong application secret → a plain not_configured error at the callback, nothing stored, no secret logged", async () => {
+    await kit.close();
+    kit = await accountsKit({ settings: { enedis: { ...CLIENT, clientSecret: "wrong-secret-9999" }, enedisConsent: { authorizeUrl: sim.authorizeUrl, apiUrl: sim.baseUrl } } });
+    const { callback } = await consent("browser-1");
+    const res = await kit.api("GET", callback, { session: "browser-1" });
+    const q = new URLSearchParams((res.headers.location as string).split("?")[1]);
+    expect(q.get("error")).toBe("not_configured");
+    expect(q.get("message")).toMatch(/enedis_client_secret/);
+    expect(listAccounts(kit.ctx.db)).toEqual([]);
+    assertNoSecretInLogs(kit.logs, ["wrong-secret-9999"]);
+  });
+
   it("without application credentials: a plain not_configured error", async () => {
     await kit.close();
     kit = await accountsKit({});
