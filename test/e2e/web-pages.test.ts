@@ -51,7 +51,16 @@ describe("accounts page in Chromium under an ingress prefix", () => {
 
   beforeAll(async () => {
     provider = await startFakeProvider();
-    fake = fakeAccountsApi({ authorizeUrl: provider.authorizeUrl, deviceExpiresIn: 300, deviceInterval: 1 });
+    fake = fakeAccountsApi({
+      authorizeUrl: provider.authorizeUrl,
+      deviceExpiresIn: 300,
+      deviceInterval: 1,
+      initial: [
+        { id: "conso_api_old", provider: "conso_api", label: "Linky 0123", status: "revoked", detail: "Access denied - consent may have been revoked. Give it again.", expiresAt: null },
+        { id: "conso_api_soon", provider: "conso_api", label: "Linky 4567", status: "expiring", detail: "The token ends in 3 days.", expiresAt: Date.UTC(2030, 0, 2, 12) },
+        { id: "conso_api_bad", provider: "conso_api", label: "Linky 8901", status: "error", detail: "The gateway answers 500 since yesterday.", expiresAt: null },
+      ],
+    });
     const routes = createWebRoutes();
     routes.add("accounts", fake.plugin, { path: "accounts", label: { en: "Accounts", fr: "Comptes" } });
     const ctx = { settings: { mode: "addon" }, web: routes, log: createLogger("warning"), now: Date.now } as unknown as ModuleContext;
@@ -147,6 +156,35 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     } finally {
       provider.coop = false;
     }
+  });
+
+  it("shows each account state with its detail, and disconnects one after confirmation", async () => {
+    const { context, page } = await open({ timezoneId: "Europe/Paris" });
+    const badge = (id: string) => page.textContent(`[data-account="${id}"] [data-status]`);
+    expect(await badge("conso_api_old")).toBe("Consent revoked");
+    expect(await page.textContent('[data-account="conso_api_old"] .detail')).toBe("Access denied - consent may have been revoked. Give it again.");
+    expect(await badge("conso_api_soon")).toBe("Token expiring");
+    expect(await page.textContent('[data-account="conso_api_soon"] .expires')).toBe("Expires 2 Jan 2030, 13:00"); // 12:00 UTC in Paris
+    expect(await badge("conso_api_bad")).toBe("Error");
+    expect(await page.textContent('[data-account="conso_api_bad"] .detail')).toContain("500 since yesterday");
+    expect(await page.textContent('[data-provider-card="tado"] [data-status]')).toBe("Not connected");
+    await screenshot(page, "web-accounts-states-light");
+    let asked = "";
+    page.once("dialog", (d) => {
+      asked = d.message();
+      void d.accept();
+    });
+    await page.click('[data-account="conso_api_bad"] [data-action="disconnect"]');
+    await page.waitForSelector('[data-account="conso_api_bad"]', { state: "detached" });
+    expect(asked).toContain("Disconnect Linky 8901?");
+    expect(await page.textContent("#flash")).toContain("Linky 8901 disconnected.");
+    expect(fake.accounts.some((a) => a.id === "conso_api_bad")).toBe(false);
+    // Dismissing the confirmation keeps the account.
+    page.once("dialog", (d) => void d.dismiss());
+    await page.click('[data-account="conso_api_old"] [data-action="disconnect"]');
+    await page.waitForTimeout(300);
+    expect(fake.accounts.some((a) => a.id === "conso_api_old")).toBe(true);
+    await context.close();
   });
 
   it("device code: shows the code, the link and a live countdown; cancel; then approval connects", async () => {
