@@ -66,7 +66,7 @@ beforeAll(async () => {
   app = Fastify();
   await app.register(
     async (scope) => {
-      await scope.register(dashboardApi({ db, now: () => NOW }));
+      await scope.register(dashboardApi({ db, now: () => NOW, nextSync: () => Date.parse("2009-01-02T06:17:00Z") }));
       await scope.register(dashboardPage());
     },
     { prefix: PREFIX },
@@ -128,6 +128,7 @@ describe("dashboard page under an ingress prefix", () => {
       // Accounts.
       await page.waitForSelector('[data-account="cozy_alice.mycozy.cloud"]');
       expect(await page.locator(`[data-account="conso_api_${PRM}"]`).textContent()).toContain("2027-06-01");
+      expect(await page.locator(`[data-account="conso_api_${PRM}"] .next-sync`).textContent()).toContain("2009-01-02 06:17 UTC");
       // A simulated backfill: coverage grows while the page polls; the bar follows.
       const bar = page.locator(`progress[data-meter="${PRM}"][data-resolution="load_curve"]`);
       await bar.waitFor();

@@ -49,6 +49,8 @@ export interface DashboardApiDeps {
   /** Fallback when there is no `sync`: hand the request on (e.g. to another module) and answer 202. */
   requestSync?: (meter: Meter, range: { from: LocalDate; to: LocalDate }) => void;
   importer?: Importer;
+  /** UTC ms of the next scheduled sync (the shared scheduler), or null. */
+  nextSync?: () => number | null;
   /** The `request_budget_per_day` option, for the progress estimate. */
   budgetOption?: number;
 }
@@ -217,6 +219,10 @@ export function dashboardApi(deps: DashboardApiDeps): FastifyPluginAsync {
     });
 
     route("GET", "/api/progress", () => ({
+      next_sync: (() => {
+        const t = deps.nextSync?.() ?? null;
+        return t === null ? null : new Date(t).toISOString();
+      })(),
       meters: listMeters(db).map((m) => meterProgress(db, m, deps.now(), deps.budgetOption)),
       accounts: accountsStatus(db),
     }));

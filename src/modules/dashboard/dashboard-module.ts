@@ -68,6 +68,10 @@ export class DashboardModule implements Module {
       now: ctx.now,
       sync,
       importer: (meter, name, bytes) => this.importOne(meter, name, bytes),
+      nextSync: () => {
+        const runs = ctx.scheduler?.nextRuns() ?? [];
+        return runs.length ? Math.min(...runs) : null;
+      },
       ...(ctx.settings.requestBudgetPerDay ? { budgetOption: ctx.settings.requestBudgetPerDay } : {}),
     });
     const page = dashboardPage();

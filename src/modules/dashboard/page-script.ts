@@ -191,6 +191,7 @@ export const PAGE_SCRIPT = String.raw`"use strict";
         a.detail ? el("span", { class: "muted", text: " · " + a.detail }) : null,
         a.consent_expires ? el("span", { text: " · " + T.consent + " " + a.consent_expires.slice(0, 10) }) : null,
         el("span", { text: " · " + T.lastSync + " " + (sync ? sync.slice(0, 16).replace("T", " ") + " UTC" : T.never) }),
+        p.next_sync ? el("span", { class: "next-sync", text: " · " + T.nextSync + " " + p.next_sync.slice(0, 16).replace("T", " ") + " UTC" }) : null,
         el("a", { class: "no-print", href: "accounts#" + encodeURIComponent(a.id), text: " " + T.reconnect }),
         el("a", { class: "no-print", href: "accounts#" + encodeURIComponent(a.id), text: " " + T.disconnect })]));
     });

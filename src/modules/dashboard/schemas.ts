@@ -155,6 +155,8 @@ export const syncResponse = z.object({
 });
 
 export const progressResponse = z.object({
+  /** The next scheduled sync of any module (ISO 8601 UTC), or null when none is scheduled. */
+  next_sync: z.string().nullable(),
   meters: z.array(
     z.object({
       meter_id: z.string(),

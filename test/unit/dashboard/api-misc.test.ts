@@ -146,6 +146,7 @@ describe("progress and accounts", () => {
     const needed = Math.ceil(645 / 7) + Math.ceil(1010 / 365);
     expect(m.daily_budget).toBe(20);
     expect(m.expected_finish).toBe(DateTime.fromISO("2009-01-01").plus({ days: Math.ceil((needed - 20) / 20) }).toISODate());
+    expect(res.json().next_sync).toBeNull();
     expect(res.json().accounts).toEqual([expect.objectContaining({ id: "conso_api_x", status: "revoked", detail: "consent withdrawn" })]);
     expect(readingsBetween(db, PRM, 0, NOW).length).toBeGreaterThan(0);
     await app.close();
