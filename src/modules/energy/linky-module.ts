@@ -31,6 +31,7 @@ export class LinkyModule implements Module {
   private accountJobs = new Map<string, MeterJob[]>();
   private offAccounts: (() => void)[] = [];
   private adhoc: Promise<unknown> = Promise.resolve();
+  private lock: Promise<unknown> = Promise.resolve();
   /** The first sync of a meter connected from the page (resolves when it finished); tests await it. */
   firstSync: Promise<unknown> = Promise.resolve();
 
@@ -136,7 +137,7 @@ export class LinkyModule implements Module {
     this.ensureSchedule(false);
     if (jobs.length === 0) return;
     ctx.log.info(`account ${accountId} connected: first sync of ${jobs.map((j) => j.meter.id).join(", ")}`);
-    this.firstSync = this.adhoc = this.adhoc.then(() => this.runJobs(jobs)).catch((err: Error) => ctx.log.error(`first sync of account ${accountId} failed: ${err.message}`));
+    this.firstSync = this.adhoc = this.exclusive(() => this.runJobs(jobs)).catch((err: Error) => ctx.log.error(`first sync of account ${accountId} failed: ${err.message}`));
     await this.firstSync;
   }
 
@@ -163,7 +164,21 @@ export class LinkyModule implements Module {
   }
 
   /** One cycle over every series (jobs/run-cycle.ts); emits `meter_synced` and `anomaly_found`. */
-  async runCycle(): Promise<MeterSummary[]> {
+  runCycle(): Promise<MeterSummary[]> {
+    return this.exclusive(() => this.cycleOnce());
+  }
+
+  /**
+   * Runs `fn` after every cycle already running or queued (full or first-sync), so two syncs of
+   * one meter never overlap (a reconnect replaces a job while a scheduled cycle may use the old one).
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async cycleOnce(): Promise<MeterSummary[]> {
     const ctx = this.ctx!;
     const before = new Map(this.jobs.map((j) => [j.meter.id, new Set(listAnomalies(ctx.db, j.meter.id, 30).map((a) => a.day))]));
     this.last = await runCycle(this.sync!, this.jobs);
