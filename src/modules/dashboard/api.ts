@@ -66,7 +66,11 @@ function parse<T extends ZodTypeAny>(schema: T, value: unknown): z.infer<T> {
 
 /** A local date in the meter's zone from `YYYY-MM-DD` or an ISO instant; 400 otherwise. */
 function toLocalDate(raw: string, meter: Meter, name: string): LocalDate {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(raw) && !Number.isNaN(Date.parse(raw))) return raw;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+    const t = Date.parse(raw);
+    if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== raw) throw new ApiError(400, "invalid_parameter", `${name}: "${raw}" is not a calendar date`);
+    return raw;
+  }
   const t = Date.parse(raw);
   if (Number.isNaN(t) || !/T/.test(raw)) throw new ApiError(400, "invalid_parameter", `${name}: "${raw}" is neither a date (YYYY-MM-DD) nor an ISO 8601 instant`);
   return localDay(t, meter.timezone);

@@ -221,6 +221,9 @@ describe("anomalies and errors", () => {
     const period = await get(`/api/meters/${PRM}/statistics?period=decade&from=2008-01-01&to=2008-02-01`, "/api/meters/{id}/statistics");
     expect(period.status).toBe(400);
     expect(period.body.message).toMatch(/period/);
+    const feb30 = await get(`/api/meters/${PRM}/statistics?period=month&from=2008-02-30&to=2008-03-01`, "/api/meters/{id}/statistics");
+    expect(feb30.status).toBe(400);
+    expect(feb30.body.message).toMatch(/not a calendar date/);
     const order = await get(`/api/meters/${PRM}/statistics?period=month&from=2008-02-01&to=2008-01-01`, "/api/meters/{id}/statistics");
     expect(order.status).toBe(400);
     const meters = await get(`/api/meters`, "/api/meters");
