@@ -5,6 +5,9 @@
  * clears the count. Keyed by the socket address (not X-Forwarded-For, which a client can forge).
  */
 
+/** Addresses remembered at most (memory bound under a spread attack); locked ones are kept. */
+const MAX_ENTRIES = 10_000;
+
 /** Options of {@link LoginLockout}. */
 export interface LockoutOptions {
   maxFailures: number;
@@ -51,8 +54,13 @@ export class LoginLockout {
     this.entries.delete(address);
   }
 
+  /** Forgets stale entries past 1000 addresses; past MAX_ENTRIES the oldest unlocked ones go first. */
   private sweep(now: number): void {
     if (this.entries.size < 1000) return;
     for (const [a, e] of this.entries) if (e.lockedUntil <= now && now - e.firstFailureAt > this.opts.lockMs) this.entries.delete(a);
+    for (const [a, e] of this.entries) {
+      if (this.entries.size < MAX_ENTRIES) break;
+      if (e.lockedUntil <= now) this.entries.delete(a);
+    }
   }
 }
