@@ -7,6 +7,7 @@
 import type { HaRest } from "../rest.js";
 import { setState } from "../rest.js";
 import { meterKey } from "./discovery.js";
+import { PAYLOAD_NONE } from "./states.js";
 import {
   deviceAvailabilityTopic,
   deviceConfigs,
@@ -90,7 +91,8 @@ export function restDeviceSink(rest: HaRest): DeviceSink {
         if ((m.topic ?? "state") !== "state") continue;
         const friendly = e.name ? `${d.device.name} ${e.name}` : d.device.name;
         const cfg = e.config ?? {};
-        await setState(rest, id, m.payload, {
+        // MQTT's "unknown" payload is HA's `unknown` state over REST.
+        await setState(rest, id, m.payload === PAYLOAD_NONE ? "unknown" : m.payload, {
           ...(attributes.get(id) ?? {}),
           friendly_name: friendly,
           ...(typeof cfg.unit_of_measurement === "string" ? { unit_of_measurement: cfg.unit_of_measurement } : {}),
