@@ -158,6 +158,26 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     }
   });
 
+  it("pop-ups blocked: a link to the sign-in page and the paste box finish the connection", async () => {
+    const { context, page } = await open();
+    await page.evaluate(() => {
+      window.open = () => null; // what a pop-up blocker does
+    });
+    await page.fill("#in-fake_oauth-instance", "fred.mycozy.cloud");
+    await page.click('form[data-provider="fake_oauth"] button[type="submit"]');
+    await page.waitForSelector("[data-signin-link]");
+    expect(await page.textContent("#flash")).toContain("The browser blocked the sign-in window.");
+    expect(await page.isVisible("#paste[open]")).toBe(true);
+    const [tab] = await Promise.all([context.waitForEvent("page"), page.click("[data-signin-link]")]);
+    await tab.waitForURL(/^http:\/\/localhost/);
+    await tab.click("#approve");
+    await tab.waitForURL(/\/callback\/fake_oauth\?/);
+    await page.fill('#paste input[name="url"]', tab.url());
+    await page.click('#paste button[type="submit"]');
+    await page.waitForSelector('[data-account="fake_oauth_fred.mycozy.cloud"] [data-status="connected"]');
+    await context.close();
+  });
+
   it("shows each account state with its detail, and disconnects one after confirmation", async () => {
     const { context, page } = await open({ timezoneId: "Europe/Paris" });
     const badge = (id: string) => page.textContent(`[data-account="${id}"] [data-status]`);

@@ -53,8 +53,8 @@ export function accountsClient(): void {
     return e;
   }
 
-  function flash(kind: "ok" | "bad", text: string): void {
-    flashEl.replaceChildren(el("div", { class: `flash ${kind}`, role: kind === "bad" ? "alert" : "status" }, text));
+  function flash(kind: "ok" | "bad", ...content: (Node | string)[]): void {
+    flashEl.replaceChildren(el("div", { class: `flash ${kind}`, role: kind === "bad" ? "alert" : "status" }, ...content));
   }
 
   /**
@@ -238,6 +238,10 @@ export function accountsClient(): void {
           popup.location.href = start.url;
           flash("ok", tr("popup_waiting", { provider: p.label }));
           watchPopup(popup, p.provider);
+        } else if (usePopup) {
+          // Pop-ups blocked: a new tab the user opens, then the paste box.
+          flash("bad", tr("popup_blocked"), " ", el("a", { href: start.url, target: "_blank", rel: "noopener", "data-signin-link": "" }, tr("popup_link", { provider: p.label })));
+          showPaste(false);
         } else window.location.assign(start.url);
         return;
       }
