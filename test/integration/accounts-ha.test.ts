@@ -86,7 +86,7 @@ describeWithHA("accounts in Home Assistant", () => {
     expect(problem?.state).toBe("off");
     const expiry = await state(`sensor.energy_bridge_account_enedis_data_connect_${PRM}_expiry`);
     expect(new Date(expiry!.state).getTime()).toBe(getAccount(kit.ctx.db, ACCOUNT)!.config.consentExpiresAt);
-  });
+  }, 180_000); // a year of statistics into HA: slow on a busy 2-core machine
 
   it("consent withdrawn (403 on the meter) → revoked, HA notification with the link and problem on; a new consent clears both", async () => {
     // The daily re-check (last 7 days) is always asked first: Enedis refuses it.
