@@ -79,10 +79,18 @@ export class SessionSet {
     return m;
   }
 
-  /** Bytes sent per client id since start. */
-  bytesPerClient(): Map<string, number> {
-    const m = new Map<string, number>();
-    for (const s of this.sessions) if (s.client) m.set(s.client.id, (m.get(s.client.id) ?? 0) + s.sentBytes);
+  /**
+   * Bytes sent per client id over its live sessions: `payload` = JSON before permessage-deflate,
+   * `wire` = bytes written to the TCP socket (compressed frames + framing).
+   */
+  bytesPerClient(): Map<string, { payload: number; wire: number }> {
+    const m = new Map<string, { payload: number; wire: number }>();
+    for (const s of this.sessions) {
+      if (!s.client) continue;
+      const cur = m.get(s.client.id) ?? { payload: 0, wire: 0 };
+      const tcp = (s.socket as unknown as { _socket?: { bytesWritten?: number } })._socket;
+      m.set(s.client.id, { payload: cur.payload + s.sentBytes, wire: cur.wire + (tcp?.bytesWritten ?? 0) });
+    }
     return m;
   }
 
