@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Meter } from "../domain/types.js";
 import type { Db } from "../store/db.js";
 import { listMeters } from "../store/meters.js";
-import { ImportError, importPortalFile, parsePortalFile, type ImportOutcome } from "./import-file.js";
+import { ENEDIS_PROVIDERS, ImportError, importPortalFile, parsePortalFile, type ImportOutcome } from "./import-file.js";
 
 /** The import folder for a run mode (see the file comment). */
 export function importFolder(mode: "addon" | "standalone", dataDir: string): string {
@@ -22,16 +22,16 @@ export function importFolder(mode: "addon" | "standalone", dataDir: string): str
 /** What happened to one file of a scan. */
 export type ScanEntry = { file: string; ok: true; outcome: ImportOutcome } | { file: string; ok: false; error: string };
 
-/** The meter a file belongs to: its PRM's consumption series, or the only electricity meter. */
+/** The meter a file belongs to: its PRM's consumption series, or the only Linky meter. */
 function meterFor(db: Db, prm: string | null): Meter {
-  const meters = listMeters(db).filter((m) => m.kind === "electricity" && (m.flow ?? "consumption") === "consumption");
+  const meters = listMeters(db).filter((m) => m.kind === "electricity" && ENEDIS_PROVIDERS.includes(m.provider) && (m.flow ?? "consumption") === "consumption");
   if (prm) {
     const m = meters.find((x) => (x.usagePoint ?? x.id) === prm);
     if (!m) throw new ImportError(`no meter with PRM ${prm} is configured`);
     return m;
   }
   if (meters.length === 1) return meters[0]!;
-  throw new ImportError("the file names no PRM and several electricity meters exist; upload it on the meter's page instead");
+  throw new ImportError("the file names no PRM and several Linky meters exist; upload it on the meter's page instead");
 }
 
 function moveTo(dir: string, sub: string, file: string, now: number): string {

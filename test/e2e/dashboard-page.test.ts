@@ -30,8 +30,9 @@ const ARTIFACTS = `${REPO_ROOT}/test-artifacts`;
 const NOW = Date.parse("2009-01-01T12:00:00Z");
 const ZONE = "Europe/Paris";
 
-const gas: Meter = { id: "ecolyo_gas_1", provider: "ecolyo" as ProviderId, kind: "gas", unit: "m³", timezone: ZONE, name: "GRDF gas" };
-const water: Meter = { id: "ecolyo_water_1", provider: "ecolyo" as ProviderId, kind: "water", unit: "L", timezone: ZONE, name: "Eau du Grand Lyon" };
+// As the Ecolyo module stores them: gas in L (m³ × 1000, shown in m³), water in L.
+const gas: Meter = { id: "ecolyo_gas_1", provider: "cozy" as ProviderId, kind: "gas", unit: "L", timezone: ZONE, name: "GRDF gas" };
+const water: Meter = { id: "ecolyo_water_1", provider: "cozy" as ProviderId, kind: "water", unit: "L", timezone: ZONE, name: "Eau du Grand Lyon" };
 
 let db: Db;
 let app: FastifyInstance;
@@ -59,7 +60,7 @@ beforeAll(async () => {
   db = storeWith(points);
   upsertMeter(db, gas, 0);
   upsertMeter(db, water, 0);
-  upsertReadings(db, gas.id, dailyFrom(points, 0.0002, 400), 0); // m³ per day
+  upsertReadings(db, gas.id, dailyFrom(points, 0.2, 400), 0); // L per day (≈ 0.2 m³ per kWh of the day)
   upsertReadings(db, water.id, dailyFrom(points, 0.02, 400), 0); // L per day
   upsertAccount(db, { id: "conso_api_" + PRM, provider: "conso_api", label: `Conso API · ${PRM}`, status: "connected", detail: null, config: { consentExpiresAt: Date.parse("2027-06-01T00:00:00Z") } }, NOW);
   upsertAccount(db, { id: "cozy_alice.mycozy.cloud", provider: "cozy", label: "alice.mycozy.cloud", status: "expiring", detail: "consent ends in 5 days", config: {} }, NOW);
@@ -97,6 +98,9 @@ describe("dashboard page under an ingress prefix", () => {
       for (const m of [LINKY, gas, water]) {
         await page.waitForSelector(`#meter-${m.id}[data-state="ready"] canvas`, { timeout: 20_000 });
       }
+      const gasStats = await (await fetch(`${base}${PREFIX}/api/meters/${gas.id}/statistics?period=month&from=2008-12-01&to=2009-01-01`)).json();
+      expect(gasStats.unit).toBe("m³");
+      expect((await page.locator(`#meter-${gas.id} .comparison`).textContent())).toContain("m³");
       expect((await page.locator("section.meter").evaluateAll((els) => els.map((e) => e.getAttribute("data-kind")))).sort()).toEqual(["electricity", "gas", "water"]);
       // Month view: December 2008, one bar per day.
       const elec = page.locator(`#meter-${PRM}`);

@@ -138,7 +138,7 @@ export function dashboardApi(deps: DashboardApiDeps): FastifyPluginAsync {
           kind: m.kind,
           flow: m.flow ?? "consumption",
           unit: m.unit,
-          display_unit: displayUnit(m.unit).unit,
+          display_unit: displayUnit(m).unit,
           timezone: m.timezone,
           first_reading: extent ? new Date(extent.first).toISOString() : null,
           last_reading: extent ? new Date(extent.last).toISOString() : null,

@@ -27,12 +27,15 @@ export interface DashboardOptions {
   scanIntervalMs?: number;
 }
 
+/** Providers of Linky / Ores meter series (the energy module's), whose statistics this module may write. */
+const LINKY_PROVIDERS: readonly Meter["provider"][] = ["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect", "ores"];
+
 /**
  * The HA statistic a Linky meter series writes (the energy module's rule:
  * `energy_bridge:<linky|ores>_<prm>_<flow>`, kWh), or null for other meters (their module writes them).
  */
 export function statisticOf(meter: Meter): StatisticMeta | null {
-  if (meter.kind !== "electricity") return null;
+  if (meter.kind !== "electricity" || !LINKY_PROVIDERS.includes(meter.provider)) return null;
   const flow = meter.flow ?? "consumption";
   const prm = meter.usagePoint ?? meter.id.replace(/_production$/, "");
   const source = meter.provider === "ores" ? "ores" : "linky";

@@ -4,7 +4,7 @@
  * at most 100). An id made only of digits that is not 14 long is an invalid PRM (400); a
  * well-formed id the store does not know is an unknown meter (404).
  */
-import type { Meter, Unit } from "../../domain/types.js";
+import type { Meter } from "../../domain/types.js";
 import type { Db } from "../../store/db.js";
 import { listMeters } from "../../store/meters.js";
 
@@ -34,9 +34,11 @@ export function findMeter(db: Db, id: string): Meter {
 }
 
 /**
- * Display unit and factor from the store unit: Wh → kWh (× 0.001); m³ and L as stored.
+ * Display unit and factor of a meter from its store unit: Wh → kWh (× 0.001); gas stored in L
+ * (Ecolyo stores m³ × 1000) → m³ (× 0.001); water in L and anything in m³ as stored.
  */
-export function displayUnit(unit: Unit): { unit: string; factor: number } {
-  if (unit === "Wh") return { unit: "kWh", factor: 0.001 };
-  return { unit, factor: 1 };
+export function displayUnit(meter: Pick<Meter, "unit" | "kind">): { unit: string; factor: number } {
+  if (meter.unit === "Wh") return { unit: "kWh", factor: 0.001 };
+  if (meter.kind === "gas" && meter.unit === "L") return { unit: "m³", factor: 0.001 };
+  return { unit: meter.unit, factor: 1 };
 }

@@ -72,7 +72,7 @@ export function daySummaries(db: Db, meter: Meter, from: LocalDate, to: LocalDat
 export function meterStatistics(db: Db, meter: Meter, period: Period, from: LocalDate, to: LocalDate): PeriodStatistics & { meter_id: string } {
   const days = new Map<LocalDate, DaySummary>();
   for (const w of daysNeeded(from, to, period)) for (const [d, s] of daySummaries(db, meter, w.from, w.to, period === "day")) days.set(d, s);
-  const { unit, factor } = displayUnit(meter.unit);
+  const { unit, factor } = displayUnit(meter);
   const zone = meter.timezone;
   return {
     meter_id: meter.id,
@@ -117,7 +117,7 @@ export function meterAnomalies(db: Db, meter: Meter, days: number, thresholdPerc
   const summaries = daySummaries(db, meter, addDays(from, -7), to);
   const totals = new Map<LocalDate, number | null>();
   for (const d of summaries.values()) totals.set(d.day, d.complete ? d.total : null);
-  const { unit, factor } = displayUnit(meter.unit);
+  const { unit, factor } = displayUnit(meter);
   const found = detectAnomalies(meter.id, totals, from, to, { thresholdPercent }).reverse();
   const judged = [...summaries.values()].filter((d) => d.day >= from && d.complete && d.total !== null);
   const avg = judged.length ? (judged.reduce((a, d) => a + d.total!, 0) / judged.length) * factor : null;
