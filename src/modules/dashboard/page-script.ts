@@ -59,7 +59,11 @@ export const PAGE_SCRIPT = String.raw`"use strict";
     var color = css("--" + m.kind);
     charts[m.id] = new uPlot({
       width: width, height: 220,
-      scales: { x: { time: true } },
+      // Bars: y from 0; x padded by half a step on each side so the first and last bars show whole.
+      scales: {
+        x: { time: true, range: function (u, min, max) { var step = xs.length > 1 ? xs[1] - xs[0] : 86400; return [min - step / 2, max + step / 2]; } },
+        y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } },
+      },
       axes: [{ stroke: css("--fg") , grid: { stroke: css("--grid") } }, { stroke: css("--fg"), grid: { stroke: css("--grid") }, label: unit }],
       series: [{}, { label: T[m.kind], stroke: color, fill: color + "99", paths: uPlot.paths.bars({ size: [0.7, 60] }), points: { show: false } }],
       legend: { show: false },
@@ -75,7 +79,7 @@ export const PAGE_SCRIPT = String.raw`"use strict";
     target.appendChild(el("span", { class: "figure", text: T.average + ": " + fmt(cur.avg, s.unit) + " " + per }));
     target.appendChild(el("span", { class: "figure cmp-prev", "data-value": s.comparison.vs_previous_period || "", text: pct(s.comparison.vs_previous_period) + " " + T.vsPrevious }));
     target.appendChild(el("span", { class: "figure cmp-year", "data-value": s.comparison.vs_same_period_last_year || "", text: pct(s.comparison.vs_same_period_last_year) + " " + T.vsLastYear }));
-    if (cur.missing_days.length) target.appendChild(el("span", { class: "figure warn", text: cur.missing_days.length + " " + T.missingDays }));
+    if (cur.missing_days.length) target.appendChild(el("span", { class: "figure warn", text: cur.missing_days.length + " " + (cur.missing_days.length === 1 ? T.missingDay : T.missingDays), title: cur.missing_days.join(", ") }));
   }
 
   function loadMeter(m) {
