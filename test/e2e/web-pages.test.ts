@@ -239,6 +239,21 @@ describe("accounts page in Chromium under an ingress prefix", () => {
     await context.close();
   });
 
+  it("never links to a javascript: address a provider sent", async () => {
+    const saved = fake.deviceLinks;
+    fake.deviceLinks = { verificationUri: "javascript:alert(1)", verificationUriComplete: "javascript:alert(2)" };
+    try {
+      const { context, page } = await open();
+      await page.click('form[data-provider="tado"] button[type="submit"]');
+      await page.waitForSelector("[data-user-code]");
+      expect(await page.getAttribute("[data-verification]", "href")).toBe("about:blank");
+      await page.click('[data-action="cancel"]');
+      await context.close();
+    } finally {
+      fake.deviceLinks = saved;
+    }
+  });
+
   it("dark colour scheme and French from the browser, inside Home Assistant's frame", async () => {
     const { context, page } = await open({ colorScheme: "dark", locale: "fr-FR" });
     expect(await page.textContent("h1")).toBe("Comptes");

@@ -30,6 +30,8 @@ export interface FakeAccountsApi {
   approveDevice(flowId?: string): void;
   /** Every request the plugin saw: method, route pattern, sessionId. */
   seen: { method: string; route: string; sessionId: string }[];
+  /** The device start's links (change them to test what the page does with a hostile provider). */
+  deviceLinks: { verificationUri: string; verificationUriComplete?: string };
 }
 
 /** Options of {@link fakeAccountsApi}. */
@@ -78,8 +80,7 @@ export function fakeAccountsApi(opts: FakeAccountsOptions = {}): FakeAccountsApi
           kind: "device",
           flowId,
           userCode: "WDJB-MJHT",
-          verificationUri: "https://login.tado.example/device",
-          verificationUriComplete: "https://login.tado.example/device?user_code=WDJB-MJHT",
+          ...handle.deviceLinks,
           expiresAt,
           interval: opts.deviceInterval ?? 1,
         };
@@ -128,8 +129,9 @@ export function fakeAccountsApi(opts: FakeAccountsOptions = {}): FakeAccountsApi
     });
   };
 
-  return {
+  const handle: FakeAccountsApi = {
     plugin,
+    deviceLinks: { verificationUri: "https://login.tado.example/device", verificationUriComplete: "https://login.tado.example/device?user_code=WDJB-MJHT" },
     accounts,
     deviceFlows,
     seen,
@@ -137,4 +139,5 @@ export function fakeAccountsApi(opts: FakeAccountsOptions = {}): FakeAccountsApi
       for (const [id, f] of deviceFlows) if (!flowId || id === flowId) f.approved = true;
     },
   };
+  return handle;
 }

@@ -53,6 +53,17 @@ export function accountsClient(): void {
     return e;
   }
 
+  /** `u` when it is an absolute http(s) URL, else null (never a `javascript:` link from a provider's answer). */
+  function httpUrl(u: string | undefined): string | null {
+    if (!u) return null;
+    try {
+      const parsed = new URL(u);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  }
+
   function flash(kind: "ok" | "bad", ...content: (Node | string)[]): void {
     flashEl.replaceChildren(el("div", { class: `flash ${kind}`, role: kind === "bad" ? "alert" : "status" }, ...content));
   }
@@ -233,6 +244,7 @@ export function accountsClient(): void {
     submit.textContent = tr("connecting");
     try {
       const start = await api<Start>("api/accounts/connect", { provider: p.provider, input, callbackUrl });
+      if (start.kind === "redirect" && !httpUrl(start.url)) throw Object.assign(new Error("the provider's sign-in address is not a web address"), { code: "provider_error" });
       if (start.kind === "redirect") {
         if (popup) {
           popup.location.href = start.url;
@@ -287,7 +299,7 @@ export function accountsClient(): void {
 
   function showDevice(p: ProviderView, d: Extract<Start, { kind: "device" }>): void {
     stopDevice();
-    const link = d.verificationUriComplete ?? d.verificationUri;
+    const link = httpUrl(d.verificationUriComplete) ?? httpUrl(d.verificationUri) ?? "about:blank";
     const countdown = el("span", { class: "countdown", "data-countdown": "" });
     const status = el("p", { class: "muted", role: "status" }, tr("device_waiting"));
     const cancel = el("button", { type: "button", class: "secondary", "data-action": "cancel" }, tr("device_cancel"));
