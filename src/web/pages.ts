@@ -76,7 +76,7 @@ export async function pageRoutes(app: FastifyInstance, opts: PageOptions): Promi
     if (!asset) return reply.code(404).header("content-type", "text/plain; charset=utf-8").send("not found\n");
     return reply
       .header("content-type", asset.contentType)
-      .header("cache-control", "public, max-age=86400") // URLs carry ?v=<content hash>
+      .header("cache-control", "private, max-age=86400") // URLs carry ?v=<content hash>; private: the reply may set the session cookie
       .send(asset.body);
   });
 
