@@ -58,6 +58,7 @@ export class Follower {
   private deviceKey?: string;
   private offCommand?: () => void;
   private retry?: NodeJS.Timeout;
+  private rotation?: NodeJS.Timeout;
   private stopped = false;
   private temperatureUnit: "C" | "F" = "C";
   private detail: string | null = null;
@@ -93,11 +94,8 @@ export class Follower {
       if (!this.reg) {
         this.reg = await register(this.d.db, this.d.vault, this.server, this.d.clientName, this.d.instanceId, this.d.now());
         this.d.log.info(`sync: registered with ${this.server.name} (${this.server.url})`);
-      } else if (this.reg.expiresAt * 1000 - this.d.now() < (this.d.rotateWithinDays ?? 30) * 86_400_000) {
-        this.reg = await rotate(this.d.db, this.d.vault, this.reg, this.d.now()).catch((err: Error) => {
-          this.d.log.warn(`sync: token rotation with ${this.server.name} failed: ${err.message}`);
-          return this.reg!;
-        });
+      } else {
+        await this.rotateIfDue();
       }
     } catch (err) {
       this.detail = (err as Error).message;
@@ -116,8 +114,8 @@ export class Follower {
     }
     this.deviceKey = deviceKeyFor(this.reg.serverId);
     this.offCommand = this.d.entities.onCommand(this.deviceKey, (entity, command, payload) => this.onCommand(entity, command, payload));
-    const reg = this.reg;
-    this.link = new ServerLink(this.server.url, () => reg.token, this.d.instanceId, {
+    // The token is read at every connect, so a rotation takes effect at the next reconnect.
+    this.link = new ServerLink(this.server.url, () => this.reg!.token, this.d.instanceId, {
       onSnapshot: (states, server) => void this.onSnapshot(states, server.temperatureUnit).catch((e) => this.warn(e)),
       onDiff: (changed, removed) => void this.onDiff(changed, removed).catch((e) => this.warn(e)),
       onStatus: (status, detail) => {
@@ -129,11 +127,26 @@ export class Follower {
       onRefused: (reason, message) => this.d.log.warn(`sync: ${this.server.name} refused this client (${reason}): ${message}`),
     }, this.d.timing);
     this.link.start();
+    this.rotation = setInterval(() => void this.rotateIfDue(), 86_400_000);
+    this.rotation.unref();
+  }
+
+  /** Rotates the token when it expires within `rotateWithinDays` (the old one stays valid until the new one is used). */
+  private async rotateIfDue(): Promise<void> {
+    const reg = this.reg;
+    if (!reg || reg.expiresAt * 1000 - this.d.now() >= (this.d.rotateWithinDays ?? 30) * 86_400_000) return;
+    try {
+      this.reg = await rotate(this.d.db, this.d.vault, reg, this.d.now());
+      this.d.log.info(`sync: token for ${this.server.name} renewed`);
+    } catch (err) {
+      this.d.log.warn(`sync: token rotation with ${this.server.name} failed: ${(err as Error).message}`);
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearInterval(this.rotation);
     this.offCommand?.();
     this.link?.stop();
     if (this.declared && this.deviceKey) await this.d.entities.setDeviceAvailable(this.deviceKey, false).catch(() => undefined);

@@ -105,4 +105,27 @@ describe("three instances in a chain", () => {
     expect(a.ha.entities[mirroredId(b, "sensor.fake_mirror")]).toBeUndefined();
     expect(f.refusedLoops).toBeGreaterThanOrEqual(1);
   });
+
+  it("a client renews its token before expiry with no gap, and the old token dies once the new one is used", async () => {
+    const [a, b] = [makeInstance(), makeInstance()];
+    instances.push(a, b);
+    await serve(b);
+    b.ha.set("sensor.b_own", "2", {});
+    b.server!.exposure.set("all", "", ["sensor.b_own"], true);
+    const first = await follow(a, b, "B");
+    await waitFor("connected", async () => first.link?.status === "connected", 5000);
+    const oldToken = first.registration()!.token;
+    await first.stop();
+    // Restart with a renewal window wider than the token's life: it rotates at start.
+    const f = new Follower(
+      { url: b.server!.url, name: "B" },
+      { db: a.db, vault: a.vault, entities: fakeSink(a.ha), log: quietLog, now: Date.now, instanceId: a.id, clientName: "A", timing: TIMING, rotateWithinDays: 400 },
+    );
+    followers.push(f);
+    await f.start();
+    expect(f.registration()!.token).not.toBe(oldToken);
+    await waitFor("connected with the new token", async () => f.link?.status === "connected", 5000);
+    const status = await fetch(`${b.server!.url}/api/home_assistant_sync/auth`, { headers: { authorization: `Bearer ${oldToken}` } }).then((r) => r.status);
+    expect(status).toBe(401);
+  });
 });

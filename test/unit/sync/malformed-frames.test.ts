@@ -4,12 +4,25 @@
  * answered with an `error` frame or closes only the offending session; the server stays up, a
  * genuine client still gets served, and the process RSS does not grow beyond a generous bound.
  */
+import v8 from "node:v8";
+import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { API_PREFIX } from "../../../src/sync/protocol.js";
 import { directClient, makeInstance, serve, type Instance } from "./fixture.js";
 
 const FRAMES = 10_000;
+
+// A real full GC before each RSS reading, so heap slack does not pass for a leak (or hide one).
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+const settledRss = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return process.memoryUsage().rss;
+};
 const PER_SOCKET = 500;
 
 function badFrame(i: number, token: string): string | Buffer {
@@ -87,13 +100,11 @@ describe("sync server: malformed frames", () => {
     };
     // Round 1 warms up (JIT, heap growth, zlib pools); round 2 must not grow RSS further: a leak
     // would grow it linearly with the frames.
-    const rss0 = process.memoryUsage().rss;
+    const rss0 = await settledRss();
     const errors1 = await round();
-    global.gc?.();
-    const rss1 = process.memoryUsage().rss;
+    const rss1 = await settledRss();
     const errors2 = await round();
-    global.gc?.();
-    const rss2 = process.memoryUsage().rss;
+    const rss2 = await settledRss();
     const first = (rss1 - rss0) / 1e6;
     const second = (rss2 - rss1) / 1e6;
     console.log(`malformed frames: 2 × ${FRAMES} sent, ${errors1} + ${errors2} error answers, RSS growth round 1 ${first.toFixed(1)} MB, round 2 ${second.toFixed(1)} MB`);
