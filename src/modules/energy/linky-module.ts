@@ -43,12 +43,23 @@ export class LinkyModule implements Module {
     this.ctx = ctx;
     const { settings } = ctx;
     this.gates = new Map();
-    const fromAccounts = listAccounts(ctx.db).flatMap((a) => accountMeterSources(a, settings, ctx.vault, ctx.log));
-    this.jobs = buildMeterJobs(ctx.db, settings, this.jobOptions(ctx), fromAccounts);
+    this.jobs = buildMeterJobs(ctx.db, settings, this.jobOptions(ctx));
     this.accountJobs = new Map();
-    for (const job of this.jobs) {
-      const src = fromAccounts.find((m) => m.prm === (job.meter.usagePoint ?? job.meter.id));
-      if (src) this.accountJobs.set(src.accountId, [...(this.accountJobs.get(src.accountId) ?? []), job]);
+    // Meters of connected accounts; one account's bad data never stops the others (nor the module).
+    for (const account of listAccounts(ctx.db)) {
+      try {
+        const known = new Set(this.jobs.map((j) => j.meter.id));
+        const sources = accountMeterSources(account, settings, ctx.vault, ctx.log).filter((m) => {
+          if (known.has(m.prm)) ctx.log.warn(`meter ${m.prm} comes from another account already; account ${account.id} is not used for it`);
+          return !known.has(m.prm);
+        });
+        if (sources.length === 0) continue;
+        const jobs = buildMeterJobs(ctx.db, { ...settings, meters: [] }, this.jobOptions(ctx), sources);
+        this.jobs.push(...jobs);
+        this.accountJobs.set(account.id, jobs);
+      } catch (err) {
+        ctx.log.error(`account ${account.id}: ${(err as Error).message}`);
+      }
     }
     this.sync = {
       db: ctx.db,
