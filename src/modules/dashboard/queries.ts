@@ -11,6 +11,7 @@ import type { Period } from "../../analysis/periods.js";
 import type { LocalDate, Meter, Severity } from "../../domain/types.js";
 import type { Db } from "../../store/db.js";
 import { energyBetween } from "../../store/readings.js";
+import { cachedDays } from "./day-cache.js";
 import { displayUnit } from "./meter-lookup.js";
 
 /** One reading as the API shows it. */
@@ -59,13 +60,15 @@ export function readingsPage(db: Db, meter: Meter, from: number, to: number, pag
   };
 }
 
-/** Day summaries of local days [from, to) of a meter, keyed by day. */
+/** Day summaries of local days [from, to) of a meter, keyed by day (memoised until the next write: day-cache.ts). Callers must not mutate the map. */
 export function daySummaries(db: Db, meter: Meter, from: LocalDate, to: LocalDate, withHours = false): Map<LocalDate, DaySummary> {
   const zone = meter.timezone;
-  const readings = energyBetween(db, meter.id, dayStart(from, zone), dayStart(to, zone));
-  const out = new Map<LocalDate, DaySummary>();
-  for (const d of summariseDays(readings, zone, from, to, withHours)) if (d.total !== null) out.set(d.day, d);
-  return out;
+  return cachedDays(db, `${meter.id}|${zone}|${from}|${to}|${withHours}`, () => {
+    const readings = energyBetween(db, meter.id, dayStart(from, zone), dayStart(to, zone));
+    const out = new Map<LocalDate, DaySummary>();
+    for (const d of summariseDays(readings, zone, from, to, withHours)) if (d.total !== null) out.set(d.day, d);
+    return out;
+  });
 }
 
 /** Statistics of the periods covering local dates [from, to) (analysis/period-stats.ts). */

@@ -16,7 +16,7 @@ import type { ModuleContext } from "../../../src/modules/module.js";
 import { createWebRoutes } from "../../../src/modules/web-routes.js";
 import { upsertAccount } from "../../../src/store/accounts.js";
 import { recordCoverage } from "../../../src/store/coverage.js";
-import { readingsBetween } from "../../../src/store/readings.js";
+import { deleteReadings, readingsBetween, upsertReadings } from "../../../src/store/readings.js";
 import { portalCsv } from "../import/portal-fixture.js";
 import { apiApp, PRM, series, storeWith } from "./fixture.js";
 import { checkResponse } from "./schema-check.js";
@@ -92,6 +92,22 @@ describe("manual sync", () => {
     expect(badImport.statusCode).toBe(400);
     expect(checkResponse(doc, "/api/meters/{id}/import", "post", 400, badImport.json())).toEqual([]);
     await module.stop();
+    await app.close();
+  });
+});
+
+describe("memoised day summaries", () => {
+  it("a write anywhere drops them: a corrected reading shows at once", async () => {
+    const db = storeWith(december);
+    const app = await apiApp({ db, now: () => NOW });
+    const url = `/api/meters/${PRM}/statistics?period=month&from=2008-12-01&to=2009-01-01`;
+    const first = (await app.inject({ method: "GET", url })).json().data_points[0].value;
+    expect((await app.inject({ method: "GET", url })).json().data_points[0].value).toBe(first);
+    const p = december.find((x) => x.wh !== null && x.start >= Date.parse("2008-12-10T00:00:00Z"))!;
+    upsertReadings(db, PRM, [{ start: p.start, durationMs: 1_800_000, value: p.wh! + 1000, quality: "CORRIGE" }], 1);
+    expect((await app.inject({ method: "GET", url })).json().data_points[0].value).toBeCloseTo(first + 1, 9);
+    deleteReadings(db, PRM, p.start, p.start + 1_800_000);
+    expect((await app.inject({ method: "GET", url })).json().data_points[0].value).toBeCloseTo(first - p.wh! / 1000, 9);
     await app.close();
   });
 });
