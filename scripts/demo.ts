@@ -19,6 +19,14 @@ import { startApp } from "../src/main.js";
 import { addGridConsumption, energyIssuesFor } from "../src/homeassistant/energy-prefs.js";
 import { entityIds } from "../src/homeassistant/entities.js";
 import { formatSummary } from "../src/jobs/sync-meter.js";
+import { EcolyoModule } from "../src/modules/ecolyo/ecolyo-module.js";
+import { createCozyFlow } from "../src/auth/flows/cozy.js";
+import { createOAuthStateStore } from "../src/auth/oauth-state.js";
+import { TokenVault } from "../src/auth/token-vault.js";
+import { loadOrCreateVaultKey } from "../src/auth/vault-key.js";
+import { addGasSource, addWaterSource } from "../src/homeassistant/energy-prefs.js";
+import { startCozySimulator } from "../test/helpers/simulator/cozy.js";
+import { ecolyoDocsFromData } from "../test/helpers/simulator/cozy-data.js";
 
 const say = (msg: string) => console.log(`\x1b[1m[demo]\x1b[0m ${msg}`);
 
@@ -68,7 +76,9 @@ const settings = testSettings(ha, sim, {
 const dataDir = settings.dataDir;
 const log = createLogger("info");
 // The real composition root, modules started: first start → backfill through the daily schedule's runner.
-const app = await startApp(settings, { log });
+// Ecolyo (gas and water from a Cozy simulator) runs next to the Linky module.
+const ecolyo = new EcolyoModule();
+const app = await startApp(settings, { log, extraModules: [ecolyo] });
 const job = app.energy.jobs[0]!;
 
 say("importing: daily totals for the whole history first, then the load curve newest-first…");
@@ -87,6 +97,27 @@ await addGridConsumption(app.ha.connection, app.ha.haVersion, job.statistic.stat
 const issues = await energyIssuesFor(app.ha.connection, job.statistic.statisticId);
 say(issues.length === 0 ? "Energy dashboard: statistic added as grid consumption, energy/validate reports no issue" : `energy/validate issues: ${JSON.stringify(issues)}`);
 
+// Ecolyo: a Cozy simulator serving the real AMPds2 daily gas and water (electricity comes from
+// Linky above, so the Cozy holds no Enedis docs), connected through the real Cozy flow.
+const docs = ecolyoDocsFromData(Date.now());
+const cozy = await startCozySimulator({ docs: { "com.grandlyon.grdf.day": docs["com.grandlyon.grdf.day"]!, "com.grandlyon.egl.day": docs["com.grandlyon.egl.day"]! } });
+const vault = new TokenVault(app.db, loadOrCreateVaultKey(dataDir, settings.vaultKey).key);
+const cozyFlow = createCozyFlow({ db: app.db, vault, events: app.events, settings, log, now: Date.now, states: createOAuthStateStore() });
+const cozyReq = { sessionId: "demo", callbackUrl: "http://127.0.0.1:8099/api/accounts/cozy/callback" };
+const begun = await cozyFlow.begin({ instance: cozy.url }, cozyReq);
+const consent = await fetch((begun as { url: string }).url, { redirect: "manual" });
+await cozyFlow.callback!(Object.fromEntries(new URL(consent.headers.get("location")!).searchParams), cozyReq);
+say(`Cozy simulator at ${cozy.url} connected (AMPds2 gas and water, CC BY 4.0); importing…`);
+await ecolyo.firstSync;
+for (const s of ecolyo.lastSummaries()) say(formatSummary(s));
+const [, gasJob, waterJob] = ecolyo.jobs;
+if (gasJob && waterJob) {
+  await addGasSource(app.ha.connection, gasJob.statistic.statisticId);
+  await addWaterSource(app.ha.connection, waterJob.statistic.statisticId);
+  const more = [...(await energyIssuesFor(app.ha.connection, gasJob.statistic.statisticId)), ...(await energyIssuesFor(app.ha.connection, waterJob.statistic.statisticId))];
+  say(more.length === 0 ? "Energy dashboard: Ecolyo gas and water added, energy/validate reports no issue" : `energy/validate issues: ${JSON.stringify(more)}`);
+}
+
 const ids = entityIds(sim.prm);
 const nextRun = app.scheduler.nextRuns()[0] ?? null;
 console.log(`
@@ -95,6 +126,7 @@ console.log(`
   Login            demo / demo-demo
   Energy dashboard ${ha.url}/energy   (today is empty: Enedis publishes D-1; press ‹ for yesterday, hourly bars for the past year)
   Statistic        ${job.statistic.statisticId}   (Developer tools → Statistics)
+  Gas, water       ${ecolyo.jobs.slice(1).map((j) => j.statistic.statisticId).join(", ")}   (Ecolyo, daily values)
   Entities         ${ids.daily}, ${ids.anomaly}, ${ids.lastSync}
   Events           energy_bridge_anomaly (Developer tools → Events → listen)
   Next daily sync  ${nextRun ? new Date(nextRun).toISOString() : "—"}
@@ -109,6 +141,7 @@ const stop = async () => {
   say("stopping…");
   await app.stop();
   await sim.close();
+  await cozy.close();
   await ha.stop();
   await broker?.stop();
   rmSync(dataDir, { recursive: true, force: true });

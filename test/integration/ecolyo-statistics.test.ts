@@ -188,5 +188,11 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     expect(w.error).toMatch(/malformed JSON/);
     expect(bad.filter((s) => s.meterId !== water.meter.id).map((s) => s.status)).toEqual(["ok", "ok"]);
     expect(await rowsOf(water.statistic.statisticId, UNITS.water)).toEqual(before);
+    // A second doc with a negative load for yesterday: rejected, the day keeps its real value.
+    const last = (docs["com.grandlyon.egl.day"] as EcolyoSimDoc[]).at(-1)!;
+    (docs["com.grandlyon.egl.day"] as EcolyoSimDoc[]).push({ ...last, _id: "negative", load: -250 });
+    const neg = (await ecolyo.runCycle()).find((s) => s.meterId === water.meter.id)!;
+    expect(neg.rejected).toBe(1);
+    expect(await rowsOf(water.statistic.statisticId, UNITS.water)).toEqual(before);
   }, 300_000);
 });
