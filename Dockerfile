@@ -70,14 +70,17 @@ RUN node -e "const v = process.versions.node; if (v.split('.')[0] !== '20') { co
 # s6-overlay service (run/finish) and anything else for the container's /.
 COPY addon/rootfs /
 
-# No HTTP server in this release: the health check only makes sure the
-# Node process is alive (the Supervisor watchdog restarts UNHEALTHY add-ons).
+# The health check makes sure the Node process is alive (the Supervisor
+# watchdog restarts UNHEALTHY add-ons). It does not probe the web server: in
+# add-on mode that answers only the Supervisor's ingress address (403 to
+# anything else, a local probe included), and a module that failed to start is
+# reported on the add-on's page and in the log, not by restarting the add-on.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=120s --retries=3 \
     CMD pgrep -f "/app/dist/cli.js run" > /dev/null || exit 1
 
 LABEL \
     io.hass.name="Energy Bridge" \
-    io.hass.description="Linky consumption into Home Assistant long-term statistics" \
+    io.hass.description="Energy accounts into the Energy dashboard; entity mirror between instances" \
     io.hass.type="app" \
     io.hass.arch="${BUILD_ARCH}" \
     io.hass.version="${BUILD_VERSION}" \
