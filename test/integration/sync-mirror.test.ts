@@ -37,6 +37,36 @@ const SERVER_CONFIG = `
 input_number:
   kitchen_level: {min: 0, max: 255, step: 1, initial: 0, mode: box}
   outside: {min: -50, max: 50, step: 0.5, initial: 12, mode: box}
+  heater_power: {min: 0, max: 1, step: 1, initial: 0, mode: box}
+  garage_pos: {min: 0, max: 100, step: 1, initial: 0, mode: box}
+switch:
+  - platform: template
+    switches:
+      heater:
+        friendly_name: Heater
+        value_template: "{{ states('input_number.heater_power') | int > 0 }}"
+        turn_on: {service: input_number.set_value, target: {entity_id: input_number.heater_power}, data: {value: 1}}
+        turn_off: {service: input_number.set_value, target: {entity_id: input_number.heater_power}, data: {value: 0}}
+cover:
+  - platform: template
+    covers:
+      garage:
+        friendly_name: Garage
+        device_class: garage
+        position_template: "{{ states('input_number.garage_pos') | int }}"
+        open_cover: {service: input_number.set_value, target: {entity_id: input_number.garage_pos}, data: {value: 100}}
+        close_cover: {service: input_number.set_value, target: {entity_id: input_number.garage_pos}, data: {value: 0}}
+        stop_cover: {service: input_number.set_value, target: {entity_id: input_number.garage_pos}, data: {value: "{{ states('input_number.garage_pos') | int }}"}}
+        set_cover_position: {service: input_number.set_value, target: {entity_id: input_number.garage_pos}, data: {value: "{{ position }}"}}
+climate:
+  - platform: generic_thermostat
+    name: Living room
+    heater: switch.heater
+    target_sensor: sensor.outside_temperature
+    min_temp: 7
+    max_temp: 30
+    target_temp: 19
+    initial_hvac_mode: heat
 light:
   - platform: template
     lights:
@@ -125,7 +155,7 @@ describeWithMosquitto(
       proxy = await startTcpProxy(syncPort);
       const parts = server.parts!;
       // Nothing is shared until chosen: the light and the sensor, not the input_numbers.
-      await waitFor("server states", async () => parts.hub.states.has("light.kitchen") && parts.hub.states.has("sensor.outside_temperature"));
+      await waitFor("server states", async () => ["light.kitchen", "sensor.outside_temperature", "switch.heater", "cover.garage", "climate.living_room"].every((id) => parts.hub.states.has(id)));
       parts.exposure.set("all", "", ["light.kitchen", "sensor.outside_temperature"], true);
       const { code } = parts.clients.createPairingCode();
 
@@ -254,6 +284,40 @@ describeWithMosquitto(
       await waitFor("client entities unavailable", async () => (await state(haC, sensorC))?.state === "unavailable", 15_000);
       proxy.mode = "pass";
       await waitFor("recovered", async () => f.link!.status === "connected" && (await state(haC, sensorC))?.state === "-3.0", 20_000);
+    });
+
+    it("controls a switch, a thermostat and a cover through their mirrored MQTT entities", async () => {
+      const parts = server.parts!;
+      parts.exposure.set("all", "", ["switch.heater", "cover.garage", "climate.living_room"], true);
+      parts.http.sessions.resnapshot();
+      const dk = deviceKeyFor(parts.serverId);
+      const sw = `switch.energy_bridge_${dk}_switch_heater`;
+      const cv = `cover.energy_bridge_${dk}_cover_garage`;
+      const cl = `climate.energy_bridge_${dk}_climate_living_room`;
+      // (The thermostat drives the heater switch itself: compare with the server, not a constant.)
+      for (const [id, src] of [[sw, "switch.heater"], [cv, "cover.garage"], [cl, "climate.living_room"]] as const) {
+        await waitFor(`mirrored ${id} on C equal to ${src}`, async () => {
+          const [c, s] = [await state(haC, id), await state(haS, src)];
+          return c && s && c.state === s.state && c.state !== "unavailable";
+        }, 30_000);
+      }
+      await callService(linkC.connection, "climate", "set_hvac_mode", { hvac_mode: "off" }, { entity_id: cl });
+      await waitFor("server thermostat off", async () => (await state(haS, "climate.living_room"))?.state === "off", 10_000);
+      await callService(linkC.connection, "switch", "turn_off", undefined, { entity_id: sw });
+      await waitFor("server switch off", async () => (await state(haS, "switch.heater"))?.state === "off", 10_000);
+      await waitFor("client switch off", async () => (await state(haC, sw))?.state === "off", 10_000);
+      await callService(linkC.connection, "switch", "turn_on", undefined, { entity_id: sw });
+      await waitFor("server switch on", async () => (await state(haS, "switch.heater"))?.state === "on", 10_000);
+      await callService(linkC.connection, "climate", "set_temperature", { temperature: 21.5 }, { entity_id: cl });
+      await waitFor("server thermostat at 21.5", async () => (await state(haS, "climate.living_room"))?.attributes.temperature === 21.5, 10_000);
+      await waitFor("client thermostat shows 21.5", async () => (await state(haC, cl))?.attributes.temperature === 21.5, 10_000);
+      await callService(linkC.connection, "climate", "set_hvac_mode", { hvac_mode: "heat" }, { entity_id: cl });
+      await waitFor("server thermostat heating again", async () => (await state(haS, "climate.living_room"))?.state === "heat", 10_000);
+      await callService(linkC.connection, "cover", "set_cover_position", { position: 40 }, { entity_id: cv });
+      await waitFor("server cover at 40", async () => (await state(haS, "cover.garage"))?.attributes.current_position === 40, 10_000);
+      await waitFor("client cover shows 40", async () => (await state(haC, cv))?.attributes.current_position === 40, 10_000);
+      await callService(linkC.connection, "cover", "open_cover", undefined, { entity_id: cv });
+      await waitFor("server cover open at 100", async () => (await state(haS, "cover.garage"))?.attributes.current_position === 100, 10_000);
     });
 
     it("a revoked client is cut off within 1 s and cannot reconnect", async () => {
