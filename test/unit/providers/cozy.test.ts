@@ -16,6 +16,9 @@ import { createOAuthStateStore } from "../../../src/auth/oauth-state.js";
 import { FlowError } from "../../../src/auth/flow.js";
 import type { StoredTokens } from "../../../src/auth/token-vault.js";
 import type { Meter } from "../../../src/domain/types.js";
+import { randomBytes } from "node:crypto";
+import { openStore } from "../../../src/store/db.js";
+import { TokenVault } from "../../../src/auth/token-vault.js";
 import { CountingGate, fastRetry, providerError } from "./fixtures/helpers.js";
 
 const COZY = "https://alice.cozy.test";
@@ -209,6 +212,23 @@ describe("Cozy flow quirks", () => {
     expect(err).toBeInstanceOf(FlowError);
     expect((err as FlowError).message).toContain("the client_name parameter is mandatory");
     expect(states.size()).toBe(0);
+  });
+
+  it("disconnect: DELETE /auth/register/:client_id with the registration token, tokens forgotten even when the Cozy is down", async () => {
+    const db = openStore(":memory:");
+    const vault = new TokenVault(db, randomBytes(32));
+    const flow = createCozyFlow({ db, vault, states: createOAuthStateStore(), log: { info() {}, warn() {} } as never, now: () => 0 } as never);
+    const account = { id: "cozy_alice.cozy.test", provider: "cozy" as const, label: "alice.cozy.test", status: "connected" as const, detail: null, config: { instance: COZY }, createdAt: 0, updatedAt: 0 };
+    vault.put(account.id, "cozy", { accessToken: "a", refreshToken: "r", extra: { clientId: "cid", clientSecret: "cs", registrationAccessToken: "reg-token" } });
+    let seen = "";
+    server.use(http.delete(`${COZY}/auth/register/cid`, ({ request }) => ((seen = request.headers.get("authorization") ?? ""), new HttpResponse(null, { status: 204 }))));
+    await flow.disconnect(account);
+    expect(seen).toBe("Bearer reg-token");
+    expect(vault.get(account.id)).toBeUndefined();
+    vault.put(account.id, "cozy", { accessToken: "a", extra: { clientId: "cid", clientSecret: "cs", registrationAccessToken: "reg-token" } });
+    server.use(http.delete(`${COZY}/auth/register/cid`, () => HttpResponse.error()));
+    await flow.disconnect(account);
+    expect(vault.get(account.id)).toBeUndefined();
   });
 
   it("instance addresses: https by default, http only on loopback", () => {
