@@ -29,25 +29,13 @@ import type { HaLink } from "../../src/homeassistant/connection.js";
 import type { Settings } from "../../src/settings.js";
 import type { Module } from "../../src/modules/module.js";
 import { sleep, waitFor } from "../helpers/wait.js";
+import { haState, mqttDevice, mqttEntities, registryDevices, type RegDevice, type RegEntity } from "../helpers/ha-registry.js";
 
 const DAY = 86_400_000;
 const HALF_HOUR = 1_800_000;
 const ZONE = "Europe/Paris";
 
 
-interface RegEntity {
-  entity_id: string;
-  unique_id: string;
-  platform: string;
-  device_id: string | null;
-  name: string | null;
-}
-interface RegDevice {
-  id: string;
-  identifiers: [string, string][];
-  name: string | null;
-  via_device_id: string | null;
-}
 
 describeWithMosquitto(
   "Energy entities through MQTT discovery (composition root, real Mosquitto)",
@@ -69,14 +57,9 @@ describeWithMosquitto(
     };
 
     const ours = async () =>
-      (await link.connection.sendMessagePromise<RegEntity[]>({ type: "config/entity_registry/list" })).filter(
-        (e) => e.platform === "mqtt" && e.unique_id.startsWith("energy_bridge_"),
-      );
-    const devices = () => link.connection.sendMessagePromise<RegDevice[]>({ type: "config/device_registry/list" });
-    const state = async (entityId: string) => {
-      const res = await fetch(`${ha.url}/api/states/${entityId}`, { headers: { Authorization: `Bearer ${ha.token}` } });
-      return res.status === 404 ? null : ((await res.json()) as { state: string; attributes: Record<string, unknown> });
-    };
+      mqttEntities(link, "energy_bridge_");
+    const devices = () => registryDevices(link);
+    const state = (id: string) => haState(ha, id);
     const counter = async () => Number((await state("counter.anomaly_alerts"))?.state);
     const snapshot = async () =>
       (await ours()).map((e) => ({ entity_id: e.entity_id, unique_id: e.unique_id, device_id: e.device_id, name: e.name })).sort((a, b) => a.unique_id.localeCompare(b.unique_id));

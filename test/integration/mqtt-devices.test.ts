@@ -18,6 +18,7 @@ import { EntityPublisher, type DeletedEntities } from "../../src/homeassistant/e
 import { mqttDeviceSink, type DeviceSink, type DeviceSpec, type EntitySpec } from "../../src/homeassistant/entities/device-sink.js";
 import { entityTopicRoot } from "../../src/homeassistant/entities/device-discovery.js";
 import { sleep, waitFor } from "../helpers/wait.js";
+import { haState, mqttDevice, mqttEntities, registryDevices, type RegDevice, type RegEntity } from "../helpers/ha-registry.js";
 
 const noDeletions: DeletedEntities = { isDeleted: () => false, markDeleted: () => undefined };
 
@@ -36,20 +37,6 @@ const ZONE_ENTITIES: EntitySpec[] = [
   },
 ];
 
-interface RegEntity {
-  entity_id: string;
-  unique_id: string;
-  platform: string;
-  device_id: string | null;
-}
-interface RegDevice {
-  id: string;
-  identifiers: [string, string][];
-  name: string | null;
-  via_device_id: string | null;
-  suggested_area?: string | null;
-  area_id?: string | null;
-}
 
 describeWithMosquitto("generic MQTT discovery devices in a real Home Assistant", () => {
   let broker: MosquittoBroker;
@@ -60,15 +47,10 @@ describeWithMosquitto("generic MQTT discovery devices in a real Home Assistant",
   const commands: { entity: string; command: string; payload: string }[] = [];
 
   const ours = async () =>
-    (await link.connection.sendMessagePromise<RegEntity[]>({ type: "config/entity_registry/list" })).filter(
-      (e) => e.platform === "mqtt" && e.unique_id.startsWith("energy_bridge_test_zone_1_"),
-    );
-  const devices = () => link.connection.sendMessagePromise<RegDevice[]>({ type: "config/device_registry/list" });
-  const deviceOf = (all: RegDevice[], ident: string) => all.find((d) => d.identifiers.some(([a, b]) => a === "mqtt" && b === ident));
-  const state = async (entityId: string) => {
-    const res = await fetch(`${ha.url}/api/states/${entityId}`, { headers: { Authorization: `Bearer ${ha.token}` } });
-    return res.status === 404 ? null : ((await res.json()) as { state: string; attributes: Record<string, unknown> });
-  };
+    mqttEntities(link, "energy_bridge_test_zone_1_");
+  const devices = () => registryDevices(link);
+  const deviceOf = mqttDevice;
+  const state = (id: string) => haState(ha, id);
   const callService = (domain: string, service: string, data: Record<string, unknown>) =>
     fetch(`${ha.url}/api/services/${domain}/${service}`, {
       method: "POST",

@@ -26,6 +26,7 @@ import {
 } from "../../src/homeassistant/entities/discovery.js";
 import type { MeterStateInput } from "../../src/homeassistant/entities/states.js";
 import { sleep, waitFor } from "../helpers/wait.js";
+import { haState, mqttDevice, mqttEntities, registryDevices, type RegDevice, type RegEntity } from "../helpers/ha-registry.js";
 
 
 class MemoryDeleted implements DeletedEntities {
@@ -110,28 +111,6 @@ async function retained(url: string, filter: string, ms = 700): Promise<Map<stri
 }
 
 
-interface RegEntity {
-  entity_id: string;
-  unique_id: string;
-  platform: string;
-  device_id: string | null;
-  config_entry_id: string | null;
-  name: string | null;
-  original_name?: string | null;
-  entity_category: string | null;
-}
-interface RegDevice {
-  id: string;
-  identifiers: [string, string][];
-  name: string | null;
-  name_by_user: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  serial_number?: string | null;
-  sw_version: string | null;
-  via_device_id: string | null;
-  config_entries: string[];
-}
 
 describeWithMosquitto(
   "MQTT discovery entities in a real Home Assistant",
@@ -148,15 +127,10 @@ describeWithMosquitto(
     const daily = "sensor.energy_bridge_12345678901234_daily";
 
     const ours = async () =>
-      (await link.connection.sendMessagePromise<RegEntity[]>({ type: "config/entity_registry/list" })).filter(
-        (e) => e.platform === "mqtt" && e.unique_id.startsWith("energy_bridge_"),
-      );
-    const devices = () => link.connection.sendMessagePromise<RegDevice[]>({ type: "config/device_registry/list" });
-    const deviceOf = (all: RegDevice[], ident: string) => all.find((d) => d.identifiers.some(([a, b]) => a === "mqtt" && b === ident));
-    const state = async (entityId: string) => {
-      const res = await fetch(`${ha.url}/api/states/${entityId}`, { headers: { Authorization: `Bearer ${ha.token}` } });
-      return res.status === 404 ? null : ((await res.json()) as { state: string; attributes: Record<string, unknown> });
-    };
+      mqttEntities(link, "energy_bridge_");
+    const devices = () => registryDevices(link);
+    const deviceOf = mqttDevice;
+    const state = (id: string) => haState(ha, id);
     const startPublisher = async (extra: Partial<ConstructorParameters<typeof EntityPublisher>[0]> = {}) => {
       const p = newPublisher(broker.url, store, { onDeleted: (id) => deletedEvents.push(id), ...extra });
       expect(await p.start()).toBe(true);

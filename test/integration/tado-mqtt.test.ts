@@ -33,6 +33,7 @@ import { defaultModules } from "../../src/modules/catalog.js";
 import { openStore } from "../../src/store/db.js";
 import { TokenVault } from "../../src/auth/token-vault.js";
 import type { Settings } from "../../src/settings.js";
+import { haState, mqttDevice, mqttEntities, registryDevices, type RegDevice, type RegEntity } from "../helpers/ha-registry.js";
 
 const noDeletions: DeletedEntities = { isDeleted: () => false, markDeleted: () => undefined };
 const ACCOUNT = `tado_${SIM_HOME_ID}`;
@@ -40,18 +41,6 @@ const HEATING = SIM_ZONES.filter((z) => z.type === "HEATING");
 const KINDS = ["temperature", "humidity", "heating_power"] as const;
 const entityId = (zoneId: number, kind: string) => `sensor.energy_bridge_tado_${SIM_HOME_ID}_zone_${zoneId}_${kind}`;
 
-interface RegEntity {
-  entity_id: string;
-  unique_id: string;
-  platform: string;
-  device_id: string | null;
-}
-interface RegDevice {
-  id: string;
-  identifiers: [string, string][];
-  name: string | null;
-  via_device_id: string | null;
-}
 
 describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistant", () => {
   let broker: MosquittoBroker;
@@ -63,15 +52,10 @@ describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistan
   let module: TadoModule;
 
   const registry = async () =>
-    (await link.connection.sendMessagePromise<RegEntity[]>({ type: "config/entity_registry/list" })).filter(
-      (e) => e.platform === "mqtt" && e.unique_id.startsWith(`energy_bridge_tado_${SIM_HOME_ID}_`),
-    );
-  const devices = () => link.connection.sendMessagePromise<RegDevice[]>({ type: "config/device_registry/list" });
-  const deviceOf = (all: RegDevice[], ident: string) => all.find((d) => d.identifiers.some(([a, b]) => a === "mqtt" && b === ident));
-  const state = async (id: string) => {
-    const res = await fetch(`${ha.url}/api/states/${id}`, { headers: { Authorization: `Bearer ${ha.token}` } });
-    return res.status === 404 ? null : ((await res.json()) as { state: string });
-  };
+    mqttEntities(link, `energy_bridge_tado_${SIM_HOME_ID}_`);
+  const devices = () => registryDevices(link);
+  const deviceOf = mqttDevice;
+  const state = (id: string) => haState(ha, id);
 
   beforeAll(async () => {
     broker = await startMosquitto();

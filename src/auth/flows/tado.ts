@@ -25,7 +25,7 @@ import { createTadoApi, TADO_API_URL, TADO_X_GENERATION, tadoXNotSupported, Tado
 import { FlowError, type AccountFlow, type DevicePoll, type FlowRequest, type FlowStart } from "../flow.js";
 import type { StoredTokens, TokenSet } from "../token-vault.js";
 import { changeAccountStatus, saveConnectedAccount } from "./account-store.js";
-import type { FlowDeps } from "./index.js";
+import type { FlowDeps } from "./deps.js";
 
 /** Tado's public device-flow client (no secret): PyTado `CLIENT_ID_DEVICE`, tado support article. */
 export const TADO_CLIENT_ID = "1bb50063-6b0c-4d11-bd99-387f4a91cc46";
