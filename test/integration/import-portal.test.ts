@@ -117,7 +117,9 @@ describeWithHA("portal imports fill gaps in a real Home Assistant", () => {
     await settled("HA rows continuous after the CSV import");
     // The XLSX through the import folder.
     writeFileSync(join(importDir, "week-b.xlsx"), await portalXlsx(b, sim.prm));
-    const old = Date.now() - 60_000;
+    // Settled as the module's clock sees it (`clock` was read before Home Assistant started, which
+    // can take a minute here: a file stamped from the wall clock looked "still being copied").
+    const old = clock - 60_000;
     utimesSync(join(importDir, "week-b.xlsx"), old / 1000, old / 1000);
     await module.scan();
     expect(events.map((e) => e.file)).toEqual(["week-a.csv", "week-b.xlsx"]);
