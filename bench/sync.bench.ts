@@ -64,6 +64,8 @@ const ready = JSON.parse(await nextLine("READY ")) as { port: number; clients: {
 
 const sentAt = new Map<string, number>();
 const latencies: number[] = [];
+/** From HA's own `last_updated` (state written in HA) to the client: our path only (HA → server → client). */
+const pathLatencies: number[] = [];
 let snapshots = 0;
 const links = ready.clients.map((c, i) => {
   const l = new ServerLink(`http://127.0.0.1:${ready.port}`, () => c.token, `cccccccc-0000-4000-8000-${String(i).padStart(12, "0")}`, {
@@ -72,7 +74,10 @@ const links = ready.clients.map((c, i) => {
       const now = performance.now();
       for (const s of changed) {
         const t = sentAt.get(s.state);
-        if (t !== undefined) latencies.push(now - t);
+        if (t !== undefined) {
+          latencies.push(now - t);
+          if (s.last_updated) pathLatencies.push(Date.now() - Date.parse(s.last_updated));
+        }
       }
     },
     onStatus: () => undefined,
@@ -110,6 +115,7 @@ load.sort((a, b) => a - b);
 child.stdin!.write("stats\n");
 const stats = JSON.parse(await nextLine("STATS ")) as { bytes: Record<string, { payload: number; wire: number }> };
 latencies.sort((a, b) => a - b);
+pathLatencies.sort((a, b) => a - b);
 
 const avg = (acl: "all" | "small", k: "payload" | "wire") => {
   const idx = ready.clients.map((c, i) => (c.acl === acl ? i : -1)).filter((i) => i >= 0);
@@ -121,6 +127,7 @@ console.log(`| load average at the end (1 min) | ${(await import("node:os")).loa
 console.log(`| deliveries received / expected | ${latencies.length} / ${expected} |`);
 console.log(`| latency HA state change → client, p50 | ${pct(latencies, 50).toFixed(1)} ms |`);
 console.log(`| latency p99 | ${pct(latencies, 99).toFixed(1)} ms (max ${latencies.at(-1)?.toFixed(1)} ms) |`);
+console.log(`| latency HA state written (last_updated) → client, p50 / p99 | ${pct(pathLatencies, 50).toFixed(0)} ms / ${pct(pathLatencies, 99).toFixed(0)} ms (ms clock) |`);
 console.log(`| bytes per client, all ${N} entities (payload / wire) | ${(avg("all", "payload") / 1024).toFixed(1)} kB / ${(avg("all", "wire") / 1024).toFixed(1)} kB |`);
 console.log(`| bytes per client, 50-entity ACL (payload / wire) | ${(avg("small", "payload") / 1024).toFixed(1)} kB / ${(avg("small", "wire") / 1024).toFixed(1)} kB |`);
 console.log(`| server RSS idle (median / max of 10 s) | ${mb(pct(idle, 50))} MB / ${mb(idle.at(-1)!)} MB |`);
