@@ -7,7 +7,17 @@ import { parse as parseYaml } from "yaml";
 import { loadSettings, parseOptions, SettingsError } from "../../src/settings.js";
 
 const PRM = "12345678901234";
-const DEFAULTS = { meters: [], anomaly_threshold_percent: 120, retention_days: 730, log_level: "info" };
+const DEFAULTS = {
+  meters: [],
+  anomaly_threshold_percent: 120,
+  retention_days: 730,
+  log_level: "info",
+  // The entity mirror is off until the user turns a side on.
+  sync_server_enabled: false,
+  sync_server_port: 8765,
+  sync_server_token_days: 365,
+  sync_client_servers: [],
+};
 const ADDON_MANIFEST = fileURLToPath(new URL("../../config.yaml", import.meta.url));
 
 function errorOf(fn: () => unknown): SettingsError {
