@@ -182,6 +182,9 @@ describeWithMosquitto(
         return st && st.state === "12.0" ? st : null;
       }, 60_000);
       expect(s.attributes.unit_of_measurement).toBe("°C");
+      // The loop markers travel in the real entity's attributes (what a local sync server reads).
+      expect(s.attributes.eb_sync_origin).toBe(server.parts!.serverId);
+      expect(s.attributes.eb_sync_path).toEqual([server.parts!.serverId]);
       const l = await waitFor("mirrored light on C", async () => state(haC, lightC), 30_000);
       expect(l.state).toBe("off");
       // Registry: real entities with our unique ids, under one device named after the server.

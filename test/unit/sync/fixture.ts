@@ -106,7 +106,7 @@ export function makeInstance(): Instance {
 /** Starts the instance's sync server on a free loopback port. */
 export async function serve(
   inst: Instance,
-  opts: { reexportMirrored?: boolean; registrationSecret?: string; snapshotChunkBytes?: number; failCalls?: boolean; authTimeoutMs?: number } = {},
+  opts: { reexportMirrored?: boolean; registrationSecret?: string; snapshotChunkBytes?: number; failCalls?: boolean; authTimeoutMs?: number; tls?: { certPath: string; keyPath: string } } = {},
 ): Promise<NonNullable<Instance["server"]>> {
   const authority = await TokenAuthority.load(inst.db, inst.vault, inst.id);
   const clients = new ClientRegistry(inst.db);
@@ -119,6 +119,7 @@ export async function serve(
     host: "127.0.0.1",
     port: 0,
     ...(opts.registrationSecret ? { registrationSecret: opts.registrationSecret } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
     defaultTokenDays: 365,
     serverId: inst.id,
     serverName: `Instance ${inst.id.slice(0, 4)}`,
@@ -137,7 +138,7 @@ export async function serve(
     idleTimeoutMs: 60_000,
     snapshotChunkBytes: opts.snapshotChunkBytes ?? 128 * 1024,
   });
-  inst.server = { http, url: `http://127.0.0.1:${http.port}`, authority, clients, exposure, ledger, hub, calls };
+  inst.server = { http, url: `${opts.tls ? "https" : "http"}://127.0.0.1:${http.port}`, authority, clients, exposure, ledger, hub, calls };
   return inst.server;
 }
 
