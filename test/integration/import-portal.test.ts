@@ -10,13 +10,15 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
+import { DateTime } from "luxon";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
+import type { Settings } from "../../src/settings.js";
 import { DashboardModule } from "../../src/modules/dashboard/dashboard-module.js";
 import type { BusEvents } from "../../src/modules/events.js";
 import type { ModuleContext } from "../../src/modules/module.js";
 import { createWebRoutes } from "../../src/modules/web-routes.js";
-import { dirtyRange, readingsBetween } from "../../src/store/readings.js";
+import { deleteReadings, dirtyRange, readingsBetween } from "../../src/store/readings.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN, type HalfHourPoint } from "../helpers/dataset.js";
 import { waitFor } from "../helpers/wait.js";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
@@ -36,6 +38,7 @@ describeWithHA("portal imports fill gaps in a real Home Assistant", () => {
   let module: DashboardModule;
   let web: FastifyInstance;
   let importDir: string;
+  let settings: Settings;
   const source = loadHalfHourSeries(SCEAUX_2008_30MIN);
   const served = source.map((p) => (inGap(p.start, GAP_A) || inGap(p.start, GAP_B) ? { ...p, wh: null } : p));
   const clock = Date.now();
@@ -44,11 +47,12 @@ describeWithHA("portal imports fill gaps in a real Home Assistant", () => {
   beforeAll(async () => {
     ha = await startHomeAssistant();
     sim = await startProviderSimulator({ series: served, now: () => clock });
-    service = await testService(testSettings(ha, sim), () => clock);
+    settings = testSettings(ha, sim);
+    service = await testService(settings, () => clock);
     importDir = mkdtempSync(join(tmpdir(), "eb-import-"));
     const routes = createWebRoutes();
     const ctx = {
-      settings: { mode: "standalone", dataDir: importDir },
+      settings: { ...settings, dataDir: importDir },
       db: service.db,
       ha: service.link,
       events: service.app.events,
@@ -140,4 +144,24 @@ describeWithHA("portal imports fill gaps in a real Home Assistant", () => {
     expect(Math.abs(after.at(-1)!.sum * 1000 - (servedTotal + total(a) + total(b)))).toBeLessThan(1);
     expect(after.at(-1)!.sum).toBeGreaterThan(before.at(-1)!.sum);
   }, 300_000);
+
+  it("a manual sync of two days refetches them through the budget and the writer; HA stays continuous", async () => {
+    const sid = service.jobs[0]!.statistic.statisticId;
+    const before = await haRows(service.link.connection, sid);
+    const days = DateTime.fromMillis(clock, { zone: "Europe/Paris" }).startOf("day").minus({ days: 10 });
+    const from = days.toMillis();
+    const to = days.plus({ days: 2 }).toMillis();
+    const served = sim.served().filter((p) => p.start >= from && p.start < to);
+    deleteReadings(service.db, sim.prm, from, to); // lost locally (marks the hours dirty)
+    const requestsBefore = sim.requestCount();
+    const res = await web.inject({ method: "POST", url: `/api/meters/${sim.prm}/sync`, payload: { from: days.toISODate(), to: days.plus({ days: 2 }).toISODate() } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ status: "done", requests_made: 1, synced_readings: served.length });
+    expect(sim.requestCount() - requestsBefore).toBe(1);
+    expect(readingsBetween(service.db, sim.prm, from, to).map((r) => [r.start, r.value])).toEqual(served.map((p) => [p.start, p.wh]));
+    expect(dirtyRange(service.db, sim.prm)).toBeNull();
+    const after = await haRows(service.link.connection, sid);
+    expect(continuityErrors(after)).toEqual([]);
+    expect(after.map((r) => [r.start, Math.round(r.state * 1e6)])).toEqual(before.map((r) => [r.start, Math.round(r.state * 1e6)]));
+  }, 120_000);
 });
