@@ -21,6 +21,7 @@
  *    token as Bearer (204; revokes every token of the client), then the tokens are forgotten —
  *    also when the Cozy cannot be reached (logged: the user can remove the client in the Cozy's
  *    settings, "Connected devices").
+ *    Reconnecting an account unregisters the client of the previous connection the same way.
  * Scopes: read-only on Ecolyo's doctypes, {@link COZY_SCOPES}.
  */
 import { decodeJwt } from "jose";
@@ -219,6 +220,14 @@ export function createCozyFlow(deps: FlowDeps): AccountFlow {
         throw new FlowError("provider_error", `Your Cozy refused the sign-in (${why}). Start connecting again.`);
       }
       const { id, label } = cozyAccountId(instance);
+      // Reconnecting: the client registered last time would stay at the Cozy with nobody able to remove it.
+      let previous: CozyClientSecrets | undefined;
+      try {
+        previous = secretsOf(deps.vault.get(id));
+      } catch {
+        previous = undefined;
+      }
+      if (previous && previous.clientId !== clientId) await unregister(instance, previous, fetchImpl, deps.log, label);
       return saveConnectedAccount(
         deps,
         { id, provider: "cozy", label, config: { instance } },
@@ -231,19 +240,8 @@ export function createCozyFlow(deps: FlowDeps): AccountFlow {
     },
 
     async disconnect(account) {
-      let tokens: StoredTokens | undefined;
       try {
-        tokens = deps.vault.get(account.id);
-        const secrets = secretsOf(tokens);
-        const instance = instanceOf(account);
-        const res = await fetchImpl(`${instance}/auth/register/${encodeURIComponent(secrets.clientId)}`, {
-          method: "DELETE",
-          headers: { Authorization: `Bearer ${secrets.registrationAccessToken}` },
-          signal: AbortSignal.timeout(30_000),
-        });
-        if (res.status !== 204 && res.status !== 200 && res.status !== 404) {
-          deps.log.warn(`Cozy ${instance}: unregistering the client answered HTTP ${res.status}; remove "Energy Bridge" from the Cozy's connected devices`);
-        }
+        await unregister(instanceOf(account), secretsOf(deps.vault.get(account.id)), fetchImpl, deps.log, account.label);
       } catch (err) {
         deps.log.warn(`${account.label}: the client could not be unregistered (${(err as Error).message}); remove "Energy Bridge" from the Cozy's connected devices`);
       } finally {
@@ -251,4 +249,23 @@ export function createCozyFlow(deps: FlowDeps): AccountFlow {
       }
     },
   };
+}
+
+/**
+ * `DELETE {instance}/auth/register/{client_id}` with the registration access token (204; revokes
+ * every token of the client). Never throws: a failure is logged with what the user can do.
+ */
+async function unregister(instance: string, secrets: CozyClientSecrets, fetchImpl: typeof fetch, log: FlowDeps["log"], label: string): Promise<void> {
+  try {
+    const res = await fetchImpl(`${instance}/auth/register/${encodeURIComponent(secrets.clientId)}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${secrets.registrationAccessToken}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (res.status !== 204 && res.status !== 200 && res.status !== 404) {
+      log.warn(`Cozy ${instance}: unregistering the client answered HTTP ${res.status}; remove "Energy Bridge" from the Cozy's connected devices`);
+    }
+  } catch (err) {
+    log.warn(`${label}: the client could not be unregistered (${(err as Error).message}); remove "Energy Bridge" from the Cozy's connected devices`);
+  }
 }
