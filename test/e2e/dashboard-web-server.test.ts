@@ -5,7 +5,7 @@
  * 4xx/5xx (no 429 from its burst of API reads), the navigation holds the dashboard entry, and a
  * portal CSV uploaded on the page is imported (the body is larger than the server's 64 kB default).
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -94,6 +94,7 @@ describe("dashboard through the real web module behind an ingress-like proxy", (
     expect(status).toContain(`${expected} + 0`);
     expect(readingsBetween(db, PRM, GAP[0], GAP[1])).toHaveLength(expected);
     await page.waitForSelector(`#meter-${PRM}[data-state="ready"] canvas`);
+    rmSync(file, { force: true });
     await screenshot(page, "dashboard-web-module-dark-fr");
     expect(problems).toEqual([]);
     await context.close();
