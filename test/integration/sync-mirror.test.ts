@@ -317,7 +317,10 @@ describeWithMosquitto(
       await callService(linkC.connection, "climate", "set_hvac_mode", { hvac_mode: "heat" }, { entity_id: cl });
       await waitFor("server thermostat heating again", async () => (await state(haS, "climate.living_room"))?.state === "heat", 10_000);
       await callService(linkC.connection, "cover", "set_cover_position", { position: 40 }, { entity_id: cv });
-      await waitFor("server cover at 40", async () => (await state(haS, "cover.garage"))?.attributes.current_position === 40, 10_000);
+      await waitFor("server cover at 40", async () => (await state(haS, "cover.garage"))?.attributes.current_position === 40, 10_000).catch(async (err: Error) => {
+        const f = client.followers[0]!;
+        throw new Error(`${err.message}; client cover ${JSON.stringify(await state(haC, cv))}; server cover ${JSON.stringify(await state(haS, "cover.garage"))}; link ${f.link?.status} ${f.link?.detail}; ledger executed ${parts.ledger.executed}\n${haC.log().split("\n").filter((l) => /cover|mqtt/i.test(l)).slice(-10).join("\n")}`);
+      });
       await waitFor("client cover shows 40", async () => (await state(haC, cv))?.attributes.current_position === 40, 10_000);
       await callService(linkC.connection, "cover", "open_cover", undefined, { entity_id: cv });
       await waitFor("server cover open at 100", async () => (await state(haS, "cover.garage"))?.attributes.current_position === 100, 10_000);
