@@ -159,7 +159,7 @@ describeWithMosquitto(
       parts.exposure.set("all", "", ["light.kitchen", "sensor.outside_temperature"], true);
       const { code } = parts.clients.createPairingCode();
 
-      client = new SyncClientModule({ servers: [{ url: proxy.url, name: "Main house", pairingCode: code, area: "Main house" }], timing: TIMING, clientName: "Wall display" });
+      client = new SyncClientModule({ servers: [{ url: proxy.url, name: "Main house", pairingCode: code, area: "Main house" }], timing: TIMING, unavailableGraceMs: 3000, clientName: "Wall display" });
       clientApp = await startApp(settingsFor(haC, clientDir, { mqtt: { url: broker.url }, sync: { clientServers: [] } }), { log: silent(), extraModules: [client] });
       const dk = deviceKeyFor(parts.serverId);
       lightC = `light.energy_bridge_${dk}_light_kitchen`;

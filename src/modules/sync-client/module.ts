@@ -16,6 +16,8 @@ export interface SyncClientOptions {
   /** Servers to follow; overrides the settings. */
   servers?: FollowedServer[];
   timing?: Partial<LinkTiming>;
+  /** Grace before mirrored entities turn unavailable after a drop (ms, default 10 s). */
+  unavailableGraceMs?: number;
   /** Name this instance registers under (default: HA's location name). */
   clientName?: string;
 }
@@ -43,6 +45,7 @@ export class SyncClientModule implements Module {
           instanceId: self,
           clientName,
           ...(this.opts.timing ? { timing: this.opts.timing } : {}),
+          ...(this.opts.unavailableGraceMs !== undefined ? { unavailableGraceMs: this.opts.unavailableGraceMs } : {}),
         }),
     );
     ctx.web.add("sync-client", clientPagePlugin({ followers: () => this.followers, mode: ctx.entities.mode }), {

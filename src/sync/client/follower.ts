@@ -1,7 +1,7 @@
 /**
  * Follows one sync server: registers once (pairing code), keeps the link up (link.ts), and mirrors
  * what it receives into the local HA through the generic device API — one device per server,
- * `unavailable` while disconnected (never deleted by a disconnect), commands forwarded back with
+ * `unavailable` while disconnected (after a grace period; never deleted by a disconnect), commands forwarded back with
  * a correlation id and an optimistic state shown at once. States that originate here (or went
  * through here) are refused, so a chain of instances never loops.
  */
@@ -34,6 +34,8 @@ export interface FollowerDeps {
   instanceId: string;
   clientName: string;
   timing?: Partial<LinkTiming>;
+  /** After a drop, entities turn unavailable only if the link is still down after this (ms, default 10 s). */
+  unavailableGraceMs?: number;
   /** Rotate the token when it expires within this many days (default 30). */
   rotateWithinDays?: number;
 }
@@ -59,6 +61,7 @@ export class Follower {
   private offCommand?: () => void;
   private retry?: NodeJS.Timeout;
   private rotation?: NodeJS.Timeout;
+  private graceTimer?: NodeJS.Timeout;
   private stopped = false;
   private temperatureUnit: "C" | "F" = "C";
   private detail: string | null = null;
@@ -119,8 +122,12 @@ export class Follower {
       onSnapshot: (states, server) => void this.onSnapshot(states, server.temperatureUnit).catch((e) => this.warn(e)),
       onDiff: (changed, removed) => void this.onDiff(changed, removed).catch((e) => this.warn(e)),
       onStatus: (status, detail) => {
-        if ((status === "disconnected" || status === "refused") && this.declared) {
-          void this.d.entities.setDeviceAvailable(this.deviceKey!, false).catch((e) => this.warn(e));
+        // A refusal is final: unavailable at once. A drop gets a grace period, so a blip (one
+        // reconnect) does not flap every entity — and does not make HA skip a call meanwhile.
+        if (status === "refused") this.markUnavailable();
+        else if (status === "disconnected" && !this.graceTimer) {
+          this.graceTimer = setTimeout(() => this.markUnavailable(), this.d.unavailableGraceMs ?? 10_000);
+          this.graceTimer.unref();
         }
         if (status === "disconnected" || status === "refused") this.d.log.info(`sync: ${this.server.name}: ${status}${detail ? ` (${detail})` : ""}`);
       },
@@ -147,9 +154,18 @@ export class Follower {
     this.stopped = true;
     clearTimeout(this.retry);
     clearInterval(this.rotation);
+    clearTimeout(this.graceTimer);
     this.offCommand?.();
     this.link?.stop();
     if (this.declared && this.deviceKey) await this.d.entities.setDeviceAvailable(this.deviceKey, false).catch(() => undefined);
+  }
+
+  private markUnavailable(): void {
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (this.declared && this.link?.status !== "connected") {
+      void this.d.entities.setDeviceAvailable(this.deviceKey!, false).catch((e) => this.warn(e));
+    }
   }
 
   private warn(err: unknown): void {
@@ -179,6 +195,8 @@ export class Follower {
 
   private async onSnapshot(states: EntityState[], temperatureUnit: "C" | "F"): Promise<void> {
     this.temperatureUnit = temperatureUnit;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
     const fresh = this.accept(states);
     const gone = [...this.states.keys()].filter((id) => !fresh.some((s) => s.entity_id === id));
     for (const s of fresh) this.states.set(s.entity_id, s);

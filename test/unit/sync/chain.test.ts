@@ -9,6 +9,7 @@ import { Follower } from "../../../src/sync/client/follower.js";
 import { deviceKeyFor, entityKeyFor } from "../../../src/sync/client/mirror.js";
 import { waitFor, sleep } from "../../helpers/wait.js";
 import { fakeSink, makeInstance, quietLog, serve, type Instance } from "./fixture.js";
+import { startTcpProxy } from "./tcp-proxy.js";
 
 const TIMING = { heartbeatMs: 500, heartbeatTimeoutMs: 1000, maxBackoffMs: 500, connectTimeoutMs: 2000, authTimeoutMs: 2000, snapshotTimeoutMs: 2000 };
 
@@ -128,4 +129,42 @@ describe("three instances in a chain", () => {
     const status = await fetch(`${b.server!.url}/api/home_assistant_sync/auth`, { headers: { authorization: `Bearer ${oldToken}` } }).then((r) => r.status);
     expect(status).toBe(401);
   });
+
+  it("a blip within the grace period never makes entities unavailable; a longer outage does", async () => {
+    const [a, b] = [makeInstance(), makeInstance()];
+    instances.push(a, b);
+    await serve(b);
+    b.ha.set("sensor.b_own", "2", {});
+    b.server!.exposure.set("all", "", ["sensor.b_own"], true);
+    const proxy = await startTcpProxy(b.server!.http.port);
+    const { code } = b.server!.clients.createPairingCode();
+    const sink = fakeSink(a.ha);
+    const seen: boolean[] = [];
+    const setAvailable = sink.setDeviceAvailable.bind(sink);
+    sink.setDeviceAvailable = async (k, on) => {
+      seen.push(on);
+      await setAvailable(k, on);
+    };
+    const f = new Follower(
+      { url: proxy.url, name: "B", pairingCode: code },
+      { db: a.db, vault: a.vault, entities: sink, log: quietLog, now: Date.now, instanceId: a.id, clientName: "A", timing: TIMING, unavailableGraceMs: 2500 },
+    );
+    followers.push(f);
+    try {
+      await f.start();
+      await waitFor("connected", async () => f.link?.status === "connected", 5000);
+      const connects = f.link!.connects;
+      proxy.cutAll();
+      await waitFor("reconnected", async () => f.link!.connects > connects && f.link!.status === "connected", 5000);
+      await sleep(2600);
+      expect(seen).not.toContain(false);
+      proxy.mode = "blackhole";
+      proxy.cutAll();
+      await waitFor("unavailable after the grace", async () => seen.at(-1) === false, 8000);
+      proxy.mode = "pass";
+      await waitFor("available again", async () => seen.at(-1) === true && f.link!.status === "connected", 8000);
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
 });
