@@ -181,7 +181,7 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     expect(id).toContain("ecolyo_");
     const water = ecolyo.jobs[2]!;
     const before = await rowsOf(water.statistic.statisticId, UNITS.water);
-    sim.fail({ path: "/data/com.grandlyon.egl.day/_find", status: 200, body: '{"docs": [', times: 10 });
+    sim.fail({ path: "/data/com.grandlyon.egl.day/_find", status: 200, body: '{"docs": [', times: 1 });
     const bad = await ecolyo.runCycle();
     const w = bad.find((s) => s.meterId === water.meter.id)!;
     expect(w.status).toBe("error");
