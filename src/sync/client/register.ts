@@ -42,7 +42,9 @@ export function loadRegistration(db: Db, vault: TokenVault, url: string): LinkRe
 }
 
 function save(db: Db, vault: TokenVault, url: string, r: RegisterResult, now: number): LinkRegistration {
-  vault.put(vaultKey(url), "sync", { accessToken: r.token, expiresAt: r.expires_at * 1000 });
+  // No expiresAt in the vault: its refresh job is for account tokens; the expiry lives in sync_links
+  // and the follower rotates the token itself.
+  vault.put(vaultKey(url), "sync", { accessToken: r.token });
   db.prepare(
     `INSERT INTO sync_links (url, client_id, server_id, server_name, expires_at, registered_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT(url) DO UPDATE SET client_id = excluded.client_id, server_id = excluded.server_id,
