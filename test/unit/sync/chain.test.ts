@@ -167,4 +167,33 @@ describe("three instances in a chain", () => {
       await proxy.close();
     }
   }, 30_000);
+
+  it("one client follows several servers, one device each, and one server's outage does not touch the other", async () => {
+    const [a, b, c] = [makeInstance(), makeInstance(), makeInstance()];
+    instances.push(a, b, c);
+    for (const [srv, id] of [[b, "sensor.b_temp"], [c, "sensor.c_temp"]] as const) {
+      await serve(srv);
+      srv.ha.set(id, "1", {});
+      srv.server!.exposure.set("all", "", [id], true);
+    }
+    const sink = fakeSink(a.ha);
+    const fs = await Promise.all(
+      [b, c].map(async (srv, i) => {
+        const { code } = srv.server!.clients.createPairingCode();
+        const f = new Follower({ url: srv.server!.url, name: `S${i}`, pairingCode: code }, { db: a.db, vault: a.vault, entities: sink, log: quietLog, now: Date.now, instanceId: a.id, clientName: "A", timing: TIMING, unavailableGraceMs: 300 });
+        followers.push(f);
+        await f.start();
+        return f;
+      }),
+    );
+    await waitFor("both mirrored", async () => a.ha.entities[mirroredId(b, "sensor.b_temp")]?.state === "1" && a.ha.entities[mirroredId(c, "sensor.c_temp")]?.state === "1", 5000);
+    expect([...sink.specs.keys()].sort()).toEqual([deviceKeyFor(b.id), deviceKeyFor(c.id)].sort());
+    await b.server!.http.close();
+    await waitFor("b's device unavailable", async () => sink.available.get(deviceKeyFor(b.id)) === false, 8000);
+    expect(sink.available.get(deviceKeyFor(c.id))).toBe(true);
+    c.ha.set("sensor.c_temp", "2", {});
+    await waitFor("c still flowing", async () => a.ha.entities[mirroredId(c, "sensor.c_temp")]?.state === "2", 5000);
+    expect(fs[1]!.link!.status).toBe("connected");
+    b.server = undefined;
+  });
 });
