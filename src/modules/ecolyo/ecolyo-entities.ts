@@ -73,7 +73,8 @@ export function ecolyoEntitySink(
         },
         ...(e.meter.kind === "water"
           ? [
-              { entity: "leak", payload: leak === null ? "None" : leak.leak ? "ON" : "OFF" },
+              // MQTT binary sensors take "None" as unknown; a REST state is written as given.
+              { entity: "leak", payload: leak === null ? (base.mode === "rest" ? "unknown" : "None") : leak.leak ? "ON" : "OFF" },
               {
                 entity: "leak",
                 topic: "attributes",
