@@ -48,7 +48,33 @@ export interface StatisticsOutcome {
  * Dirty hours are cleared only after HA recorded the last row, so a dropped connection mid-write
  * loses nothing: the next pass redoes the diff.
  */
-export async function writeStatistics(
+export function writeStatistics(
+  db: Db,
+  conn: Connection,
+  haVersion: string,
+  meter: Meter,
+  meta: StatisticMeta,
+  opts: { log: Logger; chunkSize?: number; full?: boolean },
+): Promise<StatisticsOutcome> {
+  // One pass per statistic at a time, whoever calls (the daily cycle, a portal import, a manual
+  // sync): two interleaved passes would each diff against HA and shift later sums twice.
+  const key = meta.statisticId;
+  const run = (passes.get(key) ?? Promise.resolve()).then(() => writePass(db, conn, haVersion, meter, meta, opts));
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  passes.set(key, settled);
+  void settled.then(() => {
+    if (passes.get(key) === settled) passes.delete(key);
+  });
+  return run;
+}
+
+/** The pass running or queued last per statistic id (see writeStatistics). */
+const passes = new Map<string, Promise<void>>();
+
+async function writePass(
   db: Db,
   conn: Connection,
   haVersion: string,
@@ -79,7 +105,7 @@ export async function writeStatistics(
       opts.log.warn(
         `${meta.statisticId}: Home Assistant's row at ${new Date(previous.start).toISOString()} does not match what was written; rebuilding the whole series`,
       );
-      return writeStatistics(db, conn, haVersion, meter, meta, { ...opts, full: true });
+      return writePass(db, conn, haVersion, meter, meta, { ...opts, full: true }); // inside the lock already
     }
   }
   // Without a row of ours before the window (full rebuild, fresh store), continue from HA's own

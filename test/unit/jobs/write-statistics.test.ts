@@ -30,6 +30,42 @@ function rowsOf(rec: ReturnType<typeof fakeRecorder>) {
 }
 
 describe("writeStatistics", () => {
+  it("two passes on one statistic at once (a cycle and a portal import) run one after the other; sums stay continuous", async () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, meter);
+    const readings = halfHours(3);
+    upsertReadings(db, meter.id, readings.slice(0, 60));
+    const rec = fakeRecorder();
+    let outstanding = 0;
+    let most = 0;
+    const slow = {
+      sendMessagePromise: async (msg: Record<string, unknown>) => {
+        outstanding++;
+        most = Math.max(most, outstanding);
+        await new Promise((r) => setTimeout(r, 3));
+        try {
+          return await rec.conn.sendMessagePromise(msg as never);
+        } finally {
+          outstanding--;
+        }
+      },
+    } as unknown as Connection;
+    const first = writeStatistics(db, slow, "2025.4.4", meter, statistic, { log, chunkSize: 12 });
+    upsertReadings(db, meter.id, readings.slice(60)); // more data lands while the first pass runs
+    const second = writeStatistics(db, slow, "2025.4.4", meter, statistic, { log, chunkSize: 12 });
+    await Promise.all([first, second]);
+    expect(most).toBe(1);
+    const rows = rowsOf(rec);
+    const total = readings.reduce((sum, r) => sum + r.value, 0) / 1000;
+    expect(Math.abs(rows.at(-1)!.sum - total)).toBeLessThan(1e-9);
+    let prev = 0;
+    for (const r of rows) {
+      expect(Math.abs(r.sum - prev - r.state)).toBeLessThan(1e-9);
+      prev = r.sum;
+    }
+    expect(dirtyCount(db, meter.id)).toBe(0);
+  });
+
   it("a connection dropped between chunks loses nothing: dirty hours stay and the next pass completes the series", async () => {
     const db = openStore(":memory:");
     upsertMeter(db, meter);
