@@ -13,6 +13,10 @@
 import type { Meter } from "../../domain/types.js";
 import type { StatisticMeta } from "../../homeassistant/statistics.js";
 import type { EntitySink, MeterEntities } from "../../homeassistant/entities/sink.js";
+import { PAYLOAD_NONE } from "../../homeassistant/entities/states.js";
+
+/** Binary sensor payloads that are also valid REST states (the REST fallback writes them as given). */
+const ON_OFF = { payload_on: "on", payload_off: "off", json_attributes_topic: "~/attributes" };
 
 /** The night-flow verdict of a water series: null when the data cannot tell (daily data only). */
 export type LeakState = { leak: boolean; day: string; minFlowLPerHour: number } | null;
@@ -41,9 +45,9 @@ export function ecolyoEntitySink(
             json_attributes_topic: "~/attributes",
           },
         },
-        { key: "anomaly", component: "binary_sensor", name: "Consumption anomaly", config: { device_class: "problem", json_attributes_topic: "~/attributes" } },
+        { key: "anomaly", component: "binary_sensor", name: "Consumption anomaly", config: { device_class: "problem", ...ON_OFF } },
         ...(meter.kind === "water"
-          ? [{ key: "leak", component: "binary_sensor" as const, name: "Night-flow leak", config: { device_class: "moisture", json_attributes_topic: "~/attributes" } }]
+          ? [{ key: "leak", component: "binary_sensor" as const, name: "Night-flow leak", config: { device_class: "moisture", ...ON_OFF } }]
           : []),
         { key: "last_sync", component: "sensor", name: "Last sync", config: { device_class: "timestamp", entity_category: "diagnostic", json_attributes_topic: "~/attributes" } },
       ]);
@@ -58,7 +62,7 @@ export function ecolyoEntitySink(
       await base.publishDeviceStates(e.meter.id, [
         { entity: "daily", payload: e.latestDay ? value(e.latestDay.totalWh) : "unknown" },
         { entity: "daily", topic: "attributes", payload: JSON.stringify({ day: e.latestDay?.day ?? null }) },
-        { entity: "anomaly", payload: a ? "ON" : "OFF" },
+        { entity: "anomaly", payload: a ? "on" : "off" },
         {
           entity: "anomaly",
           topic: "attributes",
@@ -73,8 +77,8 @@ export function ecolyoEntitySink(
         },
         ...(e.meter.kind === "water"
           ? [
-              // MQTT binary sensors take "None" as unknown; a REST state is written as given.
-              { entity: "leak", payload: leak === null ? (base.mode === "rest" ? "unknown" : "None") : leak.leak ? "ON" : "OFF" },
+              // "None" is unknown for an MQTT binary sensor (and becomes `unknown` over REST).
+              { entity: "leak", payload: leak === null ? PAYLOAD_NONE : leak.leak ? "on" : "off" },
               {
                 entity: "leak",
                 topic: "attributes",
