@@ -19,7 +19,9 @@ import { startApp } from "../src/main.js";
 import { addGridConsumption, energyIssuesFor } from "../src/homeassistant/energy-prefs.js";
 import { entityIds } from "../src/homeassistant/entities.js";
 import { formatSummary } from "../src/jobs/sync-meter.js";
-import { EcolyoModule } from "../src/modules/ecolyo/ecolyo-module.js";
+import type { EcolyoModule } from "../src/modules/ecolyo/ecolyo-module.js";
+import { defaultModules } from "../src/modules/catalog.js";
+import { freePort } from "../test/helpers/ports.js";
 import { createCozyFlow } from "../src/auth/flows/cozy.js";
 import { createOAuthStateStore } from "../src/auth/oauth-state.js";
 import { TokenVault } from "../src/auth/token-vault.js";
@@ -75,10 +77,14 @@ const settings = testSettings(ha, sim, {
 });
 const dataDir = settings.dataDir;
 const log = createLogger("info");
-// The real composition root, modules started: first start → backfill through the daily schedule's runner.
-// Ecolyo (gas and water from a Cozy simulator) runs next to the Linky module.
-const ecolyo = new EcolyoModule();
-const app = await startApp(settings, { log, extraModules: [ecolyo] });
+// The add-on's own page (accounts, dashboard), standalone: a login secret and a loopback port.
+const WEB_SECRET = "demo-demo-demo";
+settings.web = { host: "127.0.0.1", port: await freePort(), secret: WEB_SECRET };
+// The real composition root with the service's modules, started: first start → backfill through
+// the daily schedule's runner. Ecolyo (gas and water from a Cozy simulator) runs next to Linky.
+const modules = defaultModules(settings);
+const ecolyo = modules.find((m) => m.name === "ecolyo") as EcolyoModule;
+const app = await startApp(settings, { log, extraModules: modules });
 const job = app.energy.jobs[0]!;
 
 say("importing: daily totals for the whole history first, then the load curve newest-first…");
@@ -124,6 +130,7 @@ console.log(`
 \x1b[1m================ Energy Bridge demo is running ================\x1b[0m
   Home Assistant   ${ha.url}
   Login            demo / demo-demo
+  Add-on page      http://127.0.0.1:${settings.web.port}/   (secret ${WEB_SECRET}: accounts, dashboard with charts, anomalies, backfill)
   Energy dashboard ${ha.url}/energy   (today is empty: Enedis publishes D-1; press ‹ for yesterday, hourly bars for the past year)
   Statistic        ${job.statistic.statisticId}   (Developer tools → Statistics)
   Gas, water       ${ecolyo.jobs.slice(1).map((j) => j.statistic.statisticId).join(", ")}   (Ecolyo, daily values)
