@@ -82,7 +82,7 @@ const WEB_SECRET = "demo-demo-demo";
 settings.web = { host: "127.0.0.1", port: await freePort(), secret: WEB_SECRET };
 // The real composition root with the service's modules, started: first start → backfill through
 // the daily schedule's runner. Ecolyo (gas and water from a Cozy simulator) runs next to Linky.
-const modules = defaultModules(settings);
+const modules = await defaultModules(settings);
 const ecolyo = modules.find((m) => m.name === "ecolyo") as EcolyoModule;
 const app = await startApp(settings, { log, extraModules: modules });
 const job = app.energy.jobs[0]!;

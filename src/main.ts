@@ -203,7 +203,7 @@ export async function runService(optionsPath?: string): Promise<number> {
   const settings = settingsOrExit(optionsPath);
   if (typeof settings === "number") return settings;
   const log = createLogger(settings.logLevel);
-  const app = await startApp(settings, { log, waitForHomeAssistant: true, extraModules: defaultModules(settings) });
+  const app = await startApp(settings, { log, waitForHomeAssistant: true, extraModules: await defaultModules(settings) });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info(`${signal} received, stopping`);

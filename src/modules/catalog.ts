@@ -10,12 +10,13 @@ import { TadoModule } from "./tado/tado-module.js";
 import { EcolyoModule } from "./ecolyo/ecolyo-module.js";
 import { AccountsModule } from "./accounts/accounts-module.js";
 import { WebModule } from "../web/web-module.js";
-import { SyncServerModule } from "./sync-server/module.js";
-import { SyncClientModule } from "./sync-client/module.js";
 
-/** See the file comment. */
-export function defaultModules(settings: Settings): Module[] {
-  void settings;
+/**
+ * See the file comment. Modules that only some users turn on (the entity mirror) are imported
+ * only when their options enable them: their code and libraries (jose, the WebSocket server)
+ * would otherwise cost every start ~150 ms and resident memory (bench/README.md).
+ */
+export async function defaultModules(settings: Settings): Promise<Module[]> {
   const modules: Module[] = [];
   // Accounts: its flows' API, refresh job and health (before web, which mounts its routes).
   modules.push(new AccountsModule());
@@ -25,8 +26,8 @@ export function defaultModules(settings: Settings): Module[] {
   // Tado zones (accounts from the device code flow).
   modules.push(new TadoModule());
   // Entity mirror, each side only when its options enable it.
-  if (settings.sync?.server) modules.push(new SyncServerModule());
-  if ((settings.sync?.clientServers.length ?? 0) > 0) modules.push(new SyncClientModule());
+  if (settings.sync?.server) modules.push(new (await import("./sync-server/module.js")).SyncServerModule());
+  if ((settings.sync?.clientServers.length ?? 0) > 0) modules.push(new (await import("./sync-client/module.js")).SyncClientModule());
   // Last: it mounts the routes every module above added to ctx.web while starting.
   modules.push(new WebModule());
   return modules;

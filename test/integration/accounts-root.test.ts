@@ -58,7 +58,7 @@ describeWithHA("the service connects an Enedis consent from its page", () => {
       publicUrl: base,
     };
     const log = pino({ level: "debug", base: undefined }, { write: (s: string) => void logs.push(s) }) as unknown as Logger;
-    app = await startApp(settings, { log, extraModules: defaultModules(settings), providerRuntime: { retry: { minTimeout: 5, maxTimeout: 20, retries: 1 } } });
+    app = await startApp(settings, { log, extraModules: await defaultModules(settings), providerRuntime: { retry: { minTimeout: 5, maxTimeout: 20, retries: 1 } } });
   });
   afterAll(async () => {
     await app?.stop();

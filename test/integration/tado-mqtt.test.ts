@@ -144,7 +144,7 @@ describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistan
   });
 
   it("through the composition root: the catalog's tado module turns a stored account into zone entities", async () => {
-    const names = defaultModules({ ...fx.settings }).map((m) => m.name);
+    const names = (await defaultModules({ ...fx.settings })).map((m) => m.name);
     expect(names).toContain("tado");
     expect(names.indexOf("tado")).toBeLessThan(names.length - 1); // web stays last
     const homeId = 4321;
@@ -165,7 +165,7 @@ describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistan
       vaultKey: keyHex,
       tado: { apiUrl: sim2.apiUrl },
     };
-    const tado = defaultModules(settings).find((m) => m.name === "tado")!;
+    const tado = (await defaultModules(settings)).find((m) => m.name === "tado")!;
     const app = await startApp(settings, { log: createLogger("silent"), extraModules: [tado] });
     try {
       const id = (zone: number, kind: string) => `sensor.energy_bridge_tado_${homeId}_zone_${zone}_${kind}`;

@@ -18,14 +18,14 @@ function settingsWith(options: Record<string, unknown>) {
 }
 
 describe("mirror options", () => {
-  it("enables nothing by default", () => {
+  it("enables nothing by default", async () => {
     const s = settingsWith({});
     expect(s.sync).toEqual({ clientServers: [] });
-    expect(defaultModules(s).map((m) => m.name)).not.toContain("sync-server");
-    expect(defaultModules(s).map((m) => m.name)).not.toContain("sync-client");
+    expect((await defaultModules(s)).map((m) => m.name)).not.toContain("sync-server");
+    expect((await defaultModules(s)).map((m) => m.name)).not.toContain("sync-client");
   });
 
-  it("builds server and client settings and registers both modules before web", () => {
+  it("builds server and client settings and registers both modules before web", async () => {
     const s = settingsWith({
       sync_server_enabled: true,
       sync_server_tls_cert: "/ssl/fullchain.pem",
@@ -38,7 +38,7 @@ describe("mirror options", () => {
       server: { port: 8765, tls: { certPath: "/ssl/fullchain.pem", keyPath: "/ssl/privkey.pem" }, registrationSecret: "long-enough-secret", tokenDays: 90 },
       clientServers: [{ url: "https://main.example:8765", name: "Main house", pairingCode: "K7QH3MZP" }],
     });
-    const names = defaultModules(s).map((m) => m.name);
+    const names = (await defaultModules(s)).map((m) => m.name);
     expect(names).toContain("sync-server");
     expect(names).toContain("sync-client");
     expect(names.at(-1)).toBe("web");
