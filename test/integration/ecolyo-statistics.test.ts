@@ -24,6 +24,7 @@ import { continuityErrors } from "../helpers/service-fixture.js";
 import { ecolyoDocsFromData, type EcolyoSimDoc } from "../helpers/simulator/cozy-data.js";
 import { startCozySimulator, type CozySimulator } from "../helpers/simulator/cozy.js";
 import { waitFor } from "../helpers/wait.js";
+import { getAccount } from "../../src/store/accounts.js";
 
 const ZONE = "Europe/Paris";
 const UNITS = { electricity: { energy: "kWh" }, gas: { energy: "kWh" }, water: { volume: "L" } } as const;
@@ -188,11 +189,16 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     expect(w.error).toMatch(/malformed JSON/);
     expect(bad.filter((s) => s.meterId !== water.meter.id).map((s) => s.status)).toEqual(["ok", "ok"]);
     expect(await rowsOf(water.statistic.statisticId, UNITS.water)).toEqual(before);
+    // Said on the account's health (status + detail, which the health entities publish).
+    expect(getAccount(app.db, accountId)).toMatchObject({ status: "error", detail: expect.stringMatching(/malformed JSON/) });
     // A second doc with a negative load for yesterday: rejected, the day keeps its real value.
     const last = (docs["com.grandlyon.egl.day"] as EcolyoSimDoc[]).at(-1)!;
     (docs["com.grandlyon.egl.day"] as EcolyoSimDoc[]).push({ ...last, _id: "negative", load: -250 });
     const neg = (await ecolyo.runCycle()).find((s) => s.meterId === water.meter.id)!;
     expect(neg.rejected).toBe(1);
     expect(await rowsOf(water.statistic.statisticId, UNITS.water)).toEqual(before);
+    // A cycle without failure clears the account's error.
+    expect(neg.status).not.toBe("error");
+    expect(getAccount(app.db, accountId)?.status).toBe("connected");
   }, 300_000);
 });

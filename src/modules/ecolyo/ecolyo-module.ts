@@ -99,8 +99,14 @@ export class EcolyoModule implements Module {
     const at = ctx.now();
     for (const s of summaries) ctx.events.emit("meter_synced", { meterId: s.meterId, status: s.status, rowsSent: s.rowsSent, at });
     for (const [accountId, accountJobs] of this.byAccount) {
-      const refused = summaries.find((s) => s.status === "auth_error" && accountJobs.some((j) => j.meter.id === s.meterId));
+      const mine = summaries.filter((s) => accountJobs.some((j) => j.meter.id === s.meterId));
+      const refused = mine.find((s) => s.status === "auth_error");
+      const failed = mine.find((s) => s.status === "error");
       if (refused) changeAccountStatus({ ...ctx }, accountId, "revoked", refused.error ?? "The Cozy refused the access token: connect the account again.");
+      // Bad data (malformed JSON, a negative value): said on the account's health, nothing stored
+      // from it; the next good cycle clears it. A revoked account stays revoked until reconnected.
+      else if (failed) changeAccountStatus({ ...ctx }, accountId, "error", `${failed.meterId}: ${failed.error ?? "the last sync failed"}`);
+      else if (getAccount(ctx.db, accountId)?.status === "error") changeAccountStatus({ ...ctx }, accountId, "connected", null);
     }
     this.last = summaries;
     return summaries;
