@@ -74,14 +74,7 @@ export function writeStatistics(
 /** The pass running or queued last per statistic id (see writeStatistics). */
 const passes = new Map<string, Promise<void>>();
 
-async function writePass(
-  db: Db,
-  conn: Connection,
-  haVersion: string,
-  meter: Meter,
-  meta: StatisticMeta,
-  opts: { log: Logger; chunkSize?: number; full?: boolean },
-): Promise<StatisticsOutcome> {
+async function writePass(...[db, conn, haVersion, meter, meta, opts]: Parameters<typeof writeStatistics>): Promise<StatisticsOutcome> {
   const dirty = dirtyRange(db, meter.id);
   const extent = readingsExtent(db, meter.id);
   const none: StatisticsOutcome = { rowsSent: 0, adjustments: 0, days: [], fromDay: null };
