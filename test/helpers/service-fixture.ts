@@ -12,19 +12,27 @@ import type { Settings } from "../../src/settings.js";
 import type { HomeAssistantInstance } from "./ha-harness.js";
 import type { ProviderSimulator } from "./provider-simulator.js";
 
-/** Settings of a standalone service pointing at a harness HA and a provider simulator (tests and the demo): budget 500, a fresh temp data dir. */
-export function testSettings(ha: HomeAssistantInstance, sim: ProviderSimulator, overrides: Partial<Settings> = {}): Settings {
+/** Settings of a standalone service pointing at a harness HA, no meter, a fresh temp data dir (`eb-<prefix>-…`). */
+export function haSettings(ha: Pick<HomeAssistantInstance, "wsUrl" | "url" | "token">, overrides: Partial<Settings> = {}, prefix = "data"): Settings {
   return {
     mode: "standalone",
-    dataDir: mkdtempSync(join(tmpdir(), "eb-data-")),
+    dataDir: mkdtempSync(join(tmpdir(), `eb-${prefix}-`)),
     homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
-    meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky test", production: "off" }],
-    requestBudgetPerDay: 500,
+    meters: [],
     anomalyThresholdPercent: 120,
     retentionDays: 730,
     logLevel: "warning",
     ...overrides,
   };
+}
+
+/** {@link haSettings} with one Conso API meter on a provider simulator (tests and the demo): budget 500. */
+export function testSettings(ha: HomeAssistantInstance, sim: ProviderSimulator, overrides: Partial<Settings> = {}): Settings {
+  return haSettings(ha, {
+    meters: [{ provider: "conso_api", prm: sim.prm, token: sim.token, baseUrl: sim.baseUrl, name: "Linky test", production: "off" }],
+    requestBudgetPerDay: 500,
+    ...overrides,
+  });
 }
 
 /** What tests drive: the app's store, HA link, energy jobs and cycle (no schedule is started). */

@@ -5,8 +5,7 @@
  * water leak sensor `unknown` (daily data cannot show a night flow).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TokenVault } from "../../src/auth/token-vault.js";
@@ -24,6 +23,7 @@ import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../
 import { ecolyoDocsFromData, type EcolyoSimDoc } from "../helpers/simulator/cozy-data.js";
 import { startCozySimulator, type CozySimulator } from "../helpers/simulator/cozy.js";
 import { waitFor } from "../helpers/wait.js";
+import { haSettings } from "../helpers/service-fixture.js";
 
 describeWithMosquitto("Ecolyo entities through MQTT discovery in a real Home Assistant", () => {
   let broker: MosquittoBroker;
@@ -40,17 +40,7 @@ describeWithMosquitto("Ecolyo entities through MQTT discovery in a real Home Ass
     await withBirth(broker.url, () => addMqttIntegration(ha, { host: broker.host, port: broker.port }));
     sim = await startCozySimulator({ docs });
     const key = randomBytes(32).toString("hex");
-    settings = {
-      mode: "standalone",
-      dataDir: mkdtempSync(join(tmpdir(), "eb-ecolyo-mqtt-")),
-      homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
-      meters: [],
-      anomalyThresholdPercent: 120,
-      retentionDays: 730,
-      logLevel: "warning",
-      vaultKey: key,
-      mqtt: { url: broker.url },
-    };
+    settings = haSettings(ha, { vaultKey: key, mqtt: { url: broker.url } }, "ecolyo-mqtt");
     // An account connected earlier (the flow itself is proven in ecolyo-statistics.test.ts).
     const db = openStore(join(settings.dataDir, "energy-bridge.sqlite"));
     const t = await sim.issueTokens();

@@ -5,8 +5,7 @@
  * the Ecolyo module's cycle: provider → store → analysis → HA long-term statistics.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DateTime } from "luxon";
 import type { Connection } from "home-assistant-js-websocket";
@@ -20,7 +19,7 @@ import { startApp, type App } from "../../src/main.js";
 import { EcolyoModule } from "../../src/modules/ecolyo/ecolyo-module.js";
 import type { Settings } from "../../src/settings.js";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
-import { continuityErrors } from "../helpers/service-fixture.js";
+import { continuityErrors, haSettings } from "../helpers/service-fixture.js";
 import { ecolyoDocsFromData, type EcolyoSimDoc } from "../helpers/simulator/cozy-data.js";
 import { startCozySimulator, type CozySimulator } from "../helpers/simulator/cozy.js";
 import { waitFor } from "../helpers/wait.js";
@@ -44,16 +43,7 @@ describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () 
     ha = await startHomeAssistant();
     sim = await startCozySimulator({ docs, now: () => clock });
     const key = randomBytes(32).toString("hex");
-    settings = {
-      mode: "standalone",
-      dataDir: mkdtempSync(join(tmpdir(), "eb-ecolyo-")),
-      homeAssistant: { wsUrl: ha.wsUrl, apiUrl: `${ha.url}/api`, token: ha.token },
-      meters: [],
-      anomalyThresholdPercent: 120,
-      retentionDays: 730,
-      logLevel: "warning",
-      vaultKey: key,
-    };
+    settings = haSettings(ha, { vaultKey: key }, "ecolyo");
     ecolyo = new EcolyoModule({ schedule: false });
     app = await startApp(settings, {
       log,
