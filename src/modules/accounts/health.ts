@@ -113,7 +113,13 @@ export class AccountHealth {
     try {
       await notifyAccountProblem(
         d.rest,
-        { id: account.id, label: `${d.providerLabel(account.provider)} ${account.label}`, message: account.detail ?? "This account stopped working.", link: await d.link() },
+        {
+          id: account.id,
+          label: `${d.providerLabel(account.provider)} ${account.label}`,
+          message: account.detail ?? "This account stopped working.",
+          link: await d.link(),
+          status: account.status === "error" ? "error" : "revoked",
+        },
         d.fetchImpl,
       );
       this.#notified.add(account.id);

@@ -51,13 +51,18 @@ async function callService(rest: HaRest, service: "create" | "dismiss", data: Re
   if (!res.ok) throw new Error(`Home Assistant answered HTTP ${res.status} to persistent_notification.${service}`);
 }
 
-/** Creates (or replaces) the account's notification: `message` plain words, plus the link when known. */
+/**
+ * Creates (or replaces) the account's notification: `message` plain words, plus the link when
+ * known. `status` words the advice: `revoked` (default) asks to connect again; `error` (bad data,
+ * a provider answer the add-on could not use) says it keeps retrying — reconnecting would not help.
+ */
 export async function notifyAccountProblem(
   rest: HaRest,
-  a: { id: string; label: string; message: string; link: string | null },
+  a: { id: string; label: string; message: string; link: string | null; status?: "revoked" | "error" },
   fetchImpl: typeof fetch = fetch,
 ): Promise<void> {
-  const link = a.link ? `\n\n[Open Energy Bridge's accounts page](${a.link}) to connect it again.` : "\n\nOpen Energy Bridge's page to connect it again.";
+  const advice = a.status === "error" ? "for details; the add-on keeps retrying by itself." : "to connect it again.";
+  const link = a.link ? `\n\n[Open Energy Bridge's accounts page](${a.link}) ${advice}` : `\n\nOpen Energy Bridge's page ${advice}`;
   await callService(rest, "create", { notification_id: notificationId(a.id), title: `Energy Bridge: ${a.label} needs attention`, message: `${a.message}${link}` }, fetchImpl);
 }
 

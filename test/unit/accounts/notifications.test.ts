@@ -62,4 +62,13 @@ describe("account notifications", () => {
       ["/api/services/persistent_notification/dismiss", { notification_id: "energy_bridge_account_cozy_alice_mycozy_cloud" }],
     ]);
   });
+
+  it("an account in error (bad data) is told the add-on retries, not to reconnect", async () => {
+    calls = [];
+    const rest = { apiUrl: `${url}/api`, token: "ha-token" };
+    await notifyAccountProblem(rest, { id: "tado_1", label: "Tado home", message: "Tado sent malformed JSON.", link: null, status: "error" });
+    const body = JSON.parse(calls[0]!.body) as { message: string };
+    expect(body.message).toBe("Tado sent malformed JSON.\n\nOpen Energy Bridge's page for details; the add-on keeps retrying by itself.");
+    expect(body.message).not.toMatch(/connect it again/);
+  });
 });
