@@ -12,7 +12,7 @@ import { createOAuthStateStore } from "../../src/auth/oauth-state.js";
 import { createTadoFlow, TADO_CLIENT_ID } from "../../src/auth/flows/tado.js";
 import type { AccountFlow, DevicePoll, FlowStart } from "../../src/auth/flow.js";
 import { getAccount } from "../../src/store/accounts.js";
-import { startOAuthServer, type OAuthServer } from "../helpers/oauth-server.js";
+import { publicDeviceClient, startOAuthServer, type OAuthServer } from "../helpers/oauth-server.js";
 import { TadoSimulator } from "../helpers/simulator/tado.js";
 import { tadoFixture, type TadoFixture } from "../helpers/simulator/tado-fixture.js";
 import { sleep, waitFor } from "../helpers/wait.js";
@@ -32,15 +32,7 @@ describe("Tado device code flow against oidc-provider", () => {
     server = await startOAuthServer({
       deviceInterval: 1,
       deviceCodeTtl: 4,
-      clients: [
-        {
-          client_id: TADO_CLIENT_ID,
-          token_endpoint_auth_method: "none",
-          grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
-          response_types: [],
-          redirect_uris: [],
-        },
-      ],
+      clients: [publicDeviceClient(TADO_CLIENT_ID)],
     });
     sim = new TadoSimulator();
     await sim.listen();
@@ -128,7 +120,7 @@ describe("Tado device code flow against oidc-provider", () => {
     // rewritten in the device authorization response): the flow's second poll gets slow_down.
     const strict = await startOAuthServer({
       deviceInterval: 3,
-      clients: [{ client_id: TADO_CLIENT_ID, token_endpoint_auth_method: "none", grant_types: ["urn:ietf:params:oauth:grant-type:device_code"], response_types: [], redirect_uris: [] }],
+      clients: [publicDeviceClient(TADO_CLIENT_ID, { refresh: false })],
     });
     try {
       let tokenCalls = 0;

@@ -16,7 +16,7 @@ import { getAccount } from "../../src/store/accounts.js";
 import { WebModule } from "../../src/web/web-module.js";
 import { launchBrowser, screenshot } from "../helpers/browser.js";
 import { startIngressProxy, type IngressProxy } from "../helpers/ingress-proxy.js";
-import { startOAuthServer, type OAuthServer } from "../helpers/oauth-server.js";
+import { publicDeviceClient, startOAuthServer, type OAuthServer } from "../helpers/oauth-server.js";
 import { TadoSimulator } from "../helpers/simulator/tado.js";
 import { accountsKit, assertNoSecretInLogs, type AccountsKit } from "../unit/accounts/kit.js";
 import { oidcTestFlow, testClient } from "./accounts-oidc-flow.js";
@@ -39,13 +39,7 @@ describe("accounts page with the real accounts module and a real OAuth server", 
       deviceCodeTtl: 120,
       clients: [
         testClient(CLIENT_ID, [`${proxy.url}callback/ores`]),
-        {
-          client_id: TADO_CLIENT_ID,
-          token_endpoint_auth_method: "none",
-          grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
-          response_types: [],
-          redirect_uris: [],
-        },
+        publicDeviceClient(TADO_CLIENT_ID),
       ],
     });
     sim = new TadoSimulator();

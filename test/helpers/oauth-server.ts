@@ -35,6 +35,20 @@ export interface OAuthServerOptions {
   clients?: Record<string, unknown>[];
 }
 
+/**
+ * Client metadata of a public device-flow client (RFC 8628, no secret, no redirect), as Tado's
+ * app is; `refresh` adds the refresh_token grant (default true).
+ */
+export function publicDeviceClient(clientId: string, opts: { refresh?: boolean } = {}): Record<string, unknown> {
+  return {
+    client_id: clientId,
+    token_endpoint_auth_method: "none",
+    grant_types: ["urn:ietf:params:oauth:grant-type:device_code", ...(opts.refresh === false ? [] : ["refresh_token"])],
+    response_types: [],
+    redirect_uris: [],
+  };
+}
+
 /** A running server; `close()` it in `afterAll`. */
 export interface OAuthServer {
   /** e.g. "http://127.0.0.1:41234" (discovery at `${issuer}/.well-known/openid-configuration`). */
