@@ -111,8 +111,9 @@ export function dashboardApi(deps: DashboardApiDeps): FastifyPluginAsync {
       app.route({
         method,
         url,
-        // Under the web module's per-session rate limit (5 requests/s, seed 003) the page's first
-        // load alone makes ~4 reads per meter: reads get a burst allowance, writes keep the limit.
+        // Under the web module's per-session rate limit (5 requests/s over 5 s, seed 003;
+        // web/server.ts WEB_DEFAULTS) the page's first load alone makes ~4 reads per meter and each
+        // period switch as many again: reads get a burst allowance, writes keep the limit.
         ...(method === "GET" ? { config: { rateLimit: { max: 60, timeWindow: 1000 } } } : {}),
         // Portal exports are a few MB (a year of half-hours ≈ 1.5 MB CSV); the server default is 64 kB.
         ...(url.endsWith("/import") ? { bodyLimit: 50 * 1024 * 1024 } : {}),
