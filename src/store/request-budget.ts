@@ -4,6 +4,15 @@ import type { ProviderCapabilities, RequestGate } from "../domain/types.js";
 import type { Db } from "./db.js";
 
 /**
+ * The budget key of a gateway: `<provider>@<base URL>` (`default` for the provider's own URL).
+ * Every caller that spends a gateway's requests (daily cycles, manual syncs) must count under this
+ * one key, or the gateway's ban threshold is approached from two counters.
+ */
+export function gatewayBudgetKey(provider: string, baseUrl?: string): string {
+  return `${provider}@${baseUrl ?? "default"}`;
+}
+
+/**
  * A persistent per-day request budget for one provider key (e.g. "conso_api@https://conso.boris.sh"),
  * shared by all meters using that gateway. Days are counted in `timezone` (the provider's zone),
  * so the budget resets at the provider's local midnight. `acquire` throws ProviderError

@@ -17,7 +17,7 @@ import type { Settings } from "../../settings.js";
 import { recordCoverage } from "../../store/coverage.js";
 import type { Db } from "../../store/db.js";
 import { upsertReadings } from "../../store/readings.js";
-import { createRequestGate, effectiveDailyBudget } from "../../store/request-budget.js";
+import { createRequestGate, effectiveDailyBudget, gatewayBudgetKey } from "../../store/request-budget.js";
 import type { ManualSync, SyncReport } from "./api.js";
 import { ApiError } from "./meter-lookup.js";
 
@@ -54,7 +54,7 @@ export function createManualSync(deps: ManualSyncDeps): ManualSync {
     const to = range.to > today ? today : range.to;
     if (to <= from) throw new ApiError(400, "invalid_parameter", `nothing to sync: the provider serves ${addDays(today, -cap.historyDays)} … ${addDays(today, -1)}`);
     const gate = createRequestGate(deps.db, {
-      providerKey: `${m.provider}@${m.baseUrl ?? "default"}`,
+      providerKey: gatewayBudgetKey(m.provider, m.baseUrl),
       limit: effectiveDailyBudget(provider.capabilities, deps.settings.requestBudgetPerDay).limit,
       timezone: zone,
       now: deps.now,

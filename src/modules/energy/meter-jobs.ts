@@ -11,7 +11,7 @@ import { createProvider, type ProviderRuntimeOptions } from "../../providers/ind
 import type { MeterSettings, Settings } from "../../settings.js";
 import type { Db } from "../../store/db.js";
 import { upsertMeter } from "../../store/meters.js";
-import { createRequestGate, effectiveDailyBudget } from "../../store/request-budget.js";
+import { createRequestGate, effectiveDailyBudget, gatewayBudgetKey } from "../../store/request-budget.js";
 
 /** The Meter record of a configured Linky meter's consumption series (id = PRM). */
 export function meterFromSettings(m: MeterSettings, provider: Provider): Meter {
@@ -59,7 +59,7 @@ export function buildMeterJobs(
     }
     const meter = meterFromSettings(m, provider);
     upsertMeter(db, meter, opts.now());
-    const key = `${m.provider}@${m.baseUrl ?? "default"}`;
+    const key = gatewayBudgetKey(m.provider, m.baseUrl);
     let gate = gates.get(key);
     if (!gate) {
       const budget = effectiveDailyBudget(provider.capabilities, settings.requestBudgetPerDay);
