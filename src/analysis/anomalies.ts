@@ -28,13 +28,21 @@ export function detectAnomalies(
 ): (Anomaly & { windowStart: LocalDate })[] {
   const minDays = rule.minDays ?? 4;
   const out: (Anomaly & { windowStart: LocalDate })[] = [];
-  for (let day = fromDay; day < toDay; day = addDays(day, 1)) {
-    const value = totals.get(day);
+  // Days from 7 before fromDay to toDay, in order, with their totals: each judged day's window is
+  // the 7 entries before it (one calendar step per day instead of 8).
+  const days: LocalDate[] = [];
+  const values: (number | null | undefined)[] = [];
+  for (let day = addDays(fromDay, -7); day < toDay; day = addDays(day, 1)) {
+    days.push(day);
+    values.push(totals.get(day));
+  }
+  for (let i = 7; i < days.length; i++) {
+    const value = values[i];
     if (value === null || value === undefined) continue;
     let n = 0;
     let sum = 0;
-    for (let k = 1; k <= 7; k++) {
-      const v = totals.get(addDays(day, -k));
+    for (let k = i - 7; k < i; k++) {
+      const v = values[k];
       if (v !== null && v !== undefined) {
         n++;
         sum += v;
@@ -47,8 +55,8 @@ export function detectAnomalies(
     if (ratio < rule.thresholdPercent) continue;
     out.push({
       meterId,
-      day,
-      windowStart: addDays(day, -7),
+      day: days[i]!,
+      windowStart: days[i - 7]!,
       value,
       average7d,
       variancePercent: ratio - 100,

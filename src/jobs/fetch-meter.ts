@@ -1,10 +1,10 @@
-import { dayBounds, addDays, today as todayIn } from "../analysis/days.js";
+import { addDays, dayStart, today as todayIn } from "../analysis/days.js";
 import { ProviderError } from "../domain/errors.js";
 import type { FetchRange, LocalDate, Meter, Provider, Reading, RequestGate, Resolution } from "../domain/types.js";
 import type { Logger } from "../log.js";
 import type { Db } from "../store/db.js";
 import { coverageBetween, recordCoverage } from "../store/coverage.js";
-import { upsertReadings } from "../store/readings.js";
+import { upsertReadings, type UpsertResult } from "../store/readings.js";
 import { getSyncState, setHistoryStart, type SyncStatus } from "../store/sync-state.js";
 import { planRequests } from "./plan-requests.js";
 
@@ -104,9 +104,9 @@ export async function fetchMeter(
       for (const r of result.rejected) {
         opts.log.warn({ meter: meter.id, point: r.raw }, `meter ${meter.id}: rejected point ${r.raw}: ${r.reason}`);
       }
-      const readings = result.readings.filter((r) => r.start >= dayBounds(range.start, zone).start);
-      const up = upsertReadings(db, meter.id, readings, now);
-      recordCoverage(db, meter.id, range.resolution, dayCompleteness(readings, range, zone), now);
+      const rangeStart = dayStart(range.start, zone);
+      const readings = result.readings.filter((r) => r.start >= rangeStart);
+      const up = storeFetched(db, meter, range, readings, now);
       out.fetched += readings.length;
       out.stored += up.inserted + up.updated;
       out.rejected += result.rejected.length;
@@ -141,22 +141,57 @@ export async function fetchMeter(
   return out;
 }
 
+/**
+ * Stores one provider response: its readings (`upsertReadings`) and the completeness of each local
+ * day of `range` (`recordCoverage`), in one transaction, so a killed process leaves either both or
+ * neither (the range is then fetched again). Returns the upsert counts.
+ */
+export function storeFetched(db: Db, meter: Meter, range: FetchRange, readings: readonly Reading[], now: number): UpsertResult {
+  return db.transaction(() => {
+    const up = upsertReadings(db, meter.id, readings, now);
+    recordCoverage(db, meter.id, range.resolution, dayCompleteness(readings, range, meter.timezone), now);
+    return up;
+  })();
+}
+
 /** Completeness of each local day of `range` from the readings the provider returned for it. */
 export function dayCompleteness(readings: readonly Reading[], range: FetchRange, zone: string): { day: LocalDate; complete: boolean }[] {
-  const days: { day: LocalDate; start: number; end: number }[] = [];
-  for (let d = range.start; d < range.end; d = addDays(d, 1)) days.push({ day: d, ...dayBounds(d, zone) });
-  const covered = new Map<LocalDate, number>();
-  const daily = new Set<LocalDate>();
-  for (const r of readings) {
-    const day = days.find((d) => r.start >= d.start && r.start < d.end); // ≤ 365 days, usually 7
-    if (!day) continue;
-    if (r.start === day.start && r.durationMs === day.end - day.start) daily.add(day.day);
-    else covered.set(day.day, (covered.get(day.day) ?? 0) + r.durationMs);
+  const days: LocalDate[] = [];
+  const bounds: number[] = []; // bounds[k] = start of days[k], bounds[days.length] = end of the range
+  for (let d = range.start; d < range.end; d = addDays(d, 1)) {
+    days.push(d);
+    bounds.push(dayStart(d, zone));
   }
-  return days.map((d) => ({
-    day: d.day,
-    complete: isDaily(range.resolution) ? daily.has(d.day) : (covered.get(d.day) ?? 0) >= d.end - d.start,
-  }));
+  bounds.push(dayStart(range.end, zone));
+  const covered = new Array<number>(days.length).fill(0);
+  const daily = new Array<boolean>(days.length).fill(false);
+  let k = 0; // readings come in time order: the day of the previous one is tried first
+  for (const r of readings) {
+    if (!(r.start >= bounds[k]! && r.start < bounds[k + 1]!)) {
+      k = dayIndex(bounds, r.start);
+      if (k < 0) {
+        k = 0;
+        continue;
+      }
+    }
+    if (r.start === bounds[k] && r.durationMs === bounds[k + 1]! - bounds[k]!) daily[k] = true;
+    else covered[k]! += r.durationMs;
+  }
+  const byDay = isDaily(range.resolution);
+  return days.map((day, i) => ({ day, complete: byDay ? daily[i]! : covered[i]! >= bounds[i + 1]! - bounds[i]! }));
+}
+
+/** Index k with bounds[k] ≤ t < bounds[k + 1] (bounds ascending), or −1 outside. */
+function dayIndex(bounds: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = bounds.length - 1;
+  if (!(t >= bounds[0]! && t < bounds[hi]!)) return -1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (t < bounds[mid]!) hi = mid;
+    else lo = mid;
+  }
+  return lo;
 }
 
 const isDaily = (r: Resolution) => r === "daily";

@@ -1,7 +1,7 @@
 import type { Connection } from "home-assistant-js-websocket";
 import { addDays, dayStart, localDay } from "../analysis/days.js";
 import { rebuildDays, type DayEnergy } from "../analysis/hourly.js";
-import { planStatistics, runningSums, type StatisticsPlan } from "../analysis/statistics.js";
+import { planStatistics, runningSums, type HourSum, type StatisticsPlan } from "../analysis/statistics.js";
 import type { Meter } from "../domain/types.js";
 import type { Logger } from "../log.js";
 import { adjustSums, fetchStatisticRows, importRows, waitForRow, type StatisticMeta } from "../homeassistant/statistics.js";
@@ -123,10 +123,26 @@ async function writePass(...[db, conn, haVersion, meter, meta, opts]: Parameters
     const timeoutMs = 30_000 + 20 * rowsSent;
     await waitForRow(conn, meta, { start: last.start, state: last.stateWh / 1000, sum: last.sumWh / 1000 }, timeoutMs);
   }
-  replaceMirrorFrom(db, meta.statisticId, from, desired);
+  replaceMirrorFrom(db, meta.statisticId, from, dayAnchors(days, desired));
   if (dirty) clearDirty(db, meter.id, dirty.last);
   opts.log.info(`${meta.statisticId}: ${fromDay}…${addDays(toDay, -1)} rebuilt, ${rowsSent} row(s) sent, ${adjustments} sum adjustment(s)`);
   return { rowsSent, adjustments, days, fromDay };
+}
+
+/**
+ * The last row of each rebuilt day that has one: what the mirror keeps (`store/statistic-rows.ts`).
+ * A pass always starts at a local midnight, so the row it continues from is always some day's
+ * last row; the hours inside a day are never looked up again. `rows` = `runningSums(days)`: one
+ * row per hour of each day, in day order.
+ */
+function dayAnchors(days: readonly DayEnergy[], rows: readonly HourSum[]): HourSum[] {
+  const out: HourSum[] = [];
+  let i = 0;
+  for (const d of days) {
+    i += d.hours.size;
+    if (d.hours.size > 0) out.push(rows[i - 1]!);
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import type { Reading } from "../domain/types.js";
-import { insertMany } from "./bulk.js";
+import { insertRows } from "./bulk.js";
 import type { Db } from "./db.js";
 
 const HOUR = 3_600_000;
@@ -48,6 +48,11 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
       .raw()
       .all(meterId, lo, hi) as [number, number, number, string | null][];
     const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
+    // Only start, duration and value vary per row; the meter and fetch time are bound once per
+    // statement, and so is the quality when the whole batch shares one (a provider response does).
+    const quality = readings[0]!.quality;
+    const sameQuality = readings.every((r) => r.quality === quality);
+    const width = sameQuality ? 3 : 4;
     const writes: unknown[] = [];
     let dirtyFirst = Infinity;
     let dirtyLast = -Infinity;
@@ -59,20 +64,25 @@ export function upsertReadings(db: Db, meterId: string, readings: readonly Readi
       }
       if (old) result.updated++;
       else result.inserted++;
-      writes.push(meterId, r.start, r.durationMs, r.value, r.quality, now);
+      if (sameQuality) writes.push(r.start, r.durationMs, r.value);
+      else writes.push(r.start, r.durationMs, r.value, r.quality);
       const first = Math.floor(r.start / HOUR) * HOUR;
       const last = Math.ceil((r.start + r.durationMs) / HOUR) * HOUR - HOUR; // last hour it overlaps
       if (last < first) continue; // zero length on the hour: no hour
       if (first < dirtyFirst) dirtyFirst = first;
       if (last > dirtyLast) dirtyLast = last;
     }
-    insertMany(
+    insertRows(
       db,
-      "INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at)",
-      6,
-      writes,
-      `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
+      {
+        head: "INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at)",
+        row: sameQuality ? "(@meter, ?, ?, ?, @quality, @now)" : "(@meter, ?, ?, ?, ?, @now)",
+        width,
+        tail: `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
          fetched_at = excluded.fetched_at`,
+        named: sameQuality ? { meter: meterId, quality: quality ?? null, now } : { meter: meterId, now },
+      },
+      writes,
     );
     if (dirtyFirst <= dirtyLast) markDirty(db, meterId, dirtyFirst, dirtyLast);
   })();
@@ -143,16 +153,14 @@ function longestFirst<T extends Energy>(out: T[]): T[] {
 export function readingsExtent(db: Db, meterId: string): { first: number; last: number } | null {
   // MIN/MAX(start) are primary-key lookups; the last end is among readings starting within a day
   // (25 h) of the last start, so only those are scanned (not the whole history).
-  const ends = db
-    .prepare(`SELECT MIN(start) AS first, MAX(start) AS lastStart FROM readings WHERE meter_id = ?`)
-    .get(meterId) as { first: number | null; lastStart: number | null };
-  if (ends.first === null || ends.lastStart === null) return null;
-  const last = (
-    db
-      .prepare(`SELECT MAX(start + duration_ms) AS last FROM readings WHERE meter_id = ? AND start > ?`)
-      .get(meterId, ends.lastStart - 25 * HOUR) as { last: number }
-  ).last;
-  return { first: ends.first, last };
+  // (Two statements: SQLite answers a lone MIN or MAX from the index, both at once by a scan.)
+  const first = cached(db, `SELECT MIN(start) FROM readings WHERE meter_id = ?`).pluck().get(meterId) as number | null;
+  const lastStart = cached(db, `SELECT MAX(start) FROM readings WHERE meter_id = ?`).pluck().get(meterId) as number | null;
+  if (first === null || lastStart === null) return null;
+  const last = cached(db, `SELECT MAX(start + duration_ms) FROM readings WHERE meter_id = ? AND start > ?`)
+    .pluck()
+    .get(meterId, lastStart - 25 * HOUR) as number;
+  return { first, last };
 }
 
 /**

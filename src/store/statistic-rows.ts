@@ -1,3 +1,10 @@
+/**
+ * The mirror of what the statistics writer sent to Home Assistant: per statistic, rows as written
+ * (start UTC ms, state and running sum in thousandths of the statistic's unit, Wh for kWh). The
+ * writer stores only each local day's last row (`jobs/write-statistics.ts` `dayAnchors`): every
+ * pass starts at a local midnight and needs only the row just before it, to check that HA still
+ * holds that sum and to continue from it. That is 1 row a day instead of 24.
+ */
 import type { Statement } from "better-sqlite3";
 import type { Db } from "./db.js";
 

@@ -98,6 +98,31 @@ describe("writeStatistics", () => {
     }
   });
 
+  it("mirrors one row per local day (its last hour), and a later correction continues from the day before", async () => {
+    const db = openStore(":memory:");
+    upsertMeter(db, meter);
+    const readings = halfHours(3);
+    upsertReadings(db, meter.id, readings);
+    const rec = fakeRecorder();
+    await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
+    const written = rowsOf(rec);
+    const mirror = db.prepare("SELECT start, sum_wh AS sumWh FROM statistic_rows ORDER BY start").all() as { start: number; sumWh: number }[];
+    // 2026-03-28 (24 h), 03-29 (23 h, spring change), 03-30: the last hour of each, with HA's sum.
+    expect(mirror.map((r) => new Date(r.start).toISOString())).toEqual(["2026-03-28T22:00:00.000Z", "2026-03-29T21:00:00.000Z", "2026-03-30T21:00:00.000Z"]);
+    for (const m of mirror) expect(m.sumWh / 1000).toBeCloseTo(written.find((r) => r.start === m.start)!.sum, 9);
+
+    // A corrected half-hour on the last day: the pass anchors on 03-29's last row and sends only what changed.
+    const fix = readings.at(-10)!;
+    upsertReadings(db, meter.id, [{ ...fix, value: fix.value + 1000 }]);
+    const out = await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
+    expect(out.fromDay).toBe("2026-03-30");
+    expect(out.rowsSent).toBeGreaterThanOrEqual(1);
+    const rows = rowsOf(rec);
+    const total = readings.reduce((sum, r) => sum + r.value, 0) / 1000 + 1;
+    expect(rows.at(-1)!.sum).toBeCloseTo(total, 9);
+    expect(rows.slice(0, 47)).toEqual(written.slice(0, 47)); // the first two days untouched
+  });
+
   it("rebuilds the whole series when Home Assistant lost the rows written before", async () => {
     const db = openStore(":memory:");
     upsertMeter(db, meter);
