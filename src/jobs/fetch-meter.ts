@@ -2,7 +2,7 @@ import { addDays, dayStart, today as todayIn } from "../analysis/days.js";
 import { ProviderError } from "../domain/errors.js";
 import type { FetchRange, LocalDate, Meter, Provider, Reading, RequestGate, Resolution } from "../domain/types.js";
 import type { Logger } from "../log.js";
-import type { Db } from "../store/db.js";
+import { transactionOf, type Db } from "../store/db.js";
 import { coverageBetween, recordCoverage } from "../store/coverage.js";
 import { upsertReadings, type UpsertResult } from "../store/readings.js";
 import { getSyncState, setHistoryStart, type SyncStatus } from "../store/sync-state.js";
@@ -147,11 +147,13 @@ export async function fetchMeter(
  * neither (the range is then fetched again). Returns the upsert counts.
  */
 export function storeFetched(db: Db, meter: Meter, range: FetchRange, readings: readonly Reading[], now: number): UpsertResult {
-  return db.transaction(() => {
-    const up = upsertReadings(db, meter.id, readings, now);
-    recordCoverage(db, meter.id, range.resolution, dayCompleteness(readings, range, meter.timezone), now);
-    return up;
-  })();
+  return transactionOf(db, storeInTransaction)(db, meter, range, readings, now);
+}
+
+function storeInTransaction(db: Db, meter: Meter, range: FetchRange, readings: readonly Reading[], now: number): UpsertResult {
+  const up = upsertReadings(db, meter.id, readings, now);
+  recordCoverage(db, meter.id, range.resolution, dayCompleteness(readings, range, meter.timezone), now);
+  return up;
 }
 
 /** Completeness of each local day of `range` from the readings the provider returned for it. */

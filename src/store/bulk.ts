@@ -1,9 +1,10 @@
 import type { Statement } from "better-sqlite3";
 import type { Db } from "./db.js";
 
-const cache = new WeakMap<Db, Map<string, Statement>>();
-
-/** One multi-row INSERT shape: see {@link insertRows}. */
+/**
+ * One multi-row INSERT shape (see {@link insertRows}). Declare shapes once, at module level:
+ * statements are cached per shape object.
+ */
 export interface RowsInsert {
   /** The SQL up to VALUES, e.g. `INSERT INTO day_coverage (meter_id, resolution, day, complete, fetched_at)`. */
   head: string;
@@ -17,43 +18,39 @@ export interface RowsInsert {
   width: number;
   /** What follows the value list, e.g. an ON CONFLICT clause. */
   tail?: string;
-  /** Values of the named parameters of `row`. */
-  named?: Record<string, unknown>;
-  /** Rows per statement (default 400; at most 32,766 / `width` `?` in all). */
+  /** Rows per statement (default 400; at most 32,766 `?` and named parameters in all). */
   rowsPerStatement?: number;
 }
 
-/**
- * Runs `head VALUES row, row, … tail` over `values` (flat, `width` per row) in multi-row
- * statements of up to `rowsPerStatement` rows, each prepared once per database and row count:
- * far fewer statement executions and bindings than one INSERT per row. Call inside a transaction.
- * Returns the number of rows changed.
- */
-export function insertRows(db: Db, shape: RowsInsert, values: readonly unknown[]): number {
-  let statements = cache.get(db);
-  if (!statements) cache.set(db, (statements = new Map()));
-  const { head, row, width, tail = "", named } = shape;
-  const step = (shape.rowsPerStatement ?? 400) * width;
-  let changes = 0;
-  for (let i = 0; i < values.length; i += step) {
-    const chunk = values.length <= step && i === 0 ? values : values.slice(i, i + step);
-    const rows = chunk.length / width;
-    const key = `${head}|${row}|${rows}|${tail}`;
-    let stmt = statements.get(key);
-    if (!stmt) {
-      stmt = db.prepare(`${head} VALUES ${Array(rows).fill(row).join(", ")} ${tail}`);
-      statements.set(key, stmt);
-    }
-    changes += (named ? stmt.run(chunk as unknown[], named) : stmt.run(chunk as unknown[])).changes;
+const cache = new WeakMap<Db, WeakMap<RowsInsert, Map<number, Statement>>>();
+
+/** The cached statement of `shape` with `rows` rows. */
+function statementFor(db: Db, shape: RowsInsert, rows: number): Statement {
+  let byShape = cache.get(db);
+  if (!byShape) cache.set(db, (byShape = new WeakMap()));
+  let byRows = byShape.get(shape);
+  if (!byRows) byShape.set(shape, (byRows = new Map()));
+  let stmt = byRows.get(rows);
+  if (!stmt) {
+    stmt = db.prepare(`${shape.head} VALUES ${Array(rows).fill(shape.row).join(", ")} ${shape.tail ?? ""}`);
+    byRows.set(rows, stmt);
   }
-  return changes;
+  return stmt;
 }
 
 /**
- * {@link insertRows} with every value of a row given in `values` (`width` `?` per row, 200 rows
- * per statement), e.g. head `INSERT INTO day_coverage (meter_id, resolution, day, complete,
- * fetched_at)`, tail an ON CONFLICT clause. Call inside a transaction. Returns the rows changed.
+ * Runs `head VALUES row, row, … tail` over `values` (flat, `shape.width` per row) in multi-row
+ * statements of up to `rowsPerStatement` rows, each prepared once per database, shape and row
+ * count: far fewer statement executions and bindings than one INSERT per row. `named` gives the
+ * named parameters of `shape.row`. Call inside a transaction. Returns the number of rows changed.
  */
-export function insertMany(db: Db, head: string, width: number, values: readonly unknown[], tail = ""): number {
-  return insertRows(db, { head, row: `(${Array(width).fill("?").join(", ")})`, width, tail, rowsPerStatement: 200 }, values);
+export function insertRows(db: Db, shape: RowsInsert, values: readonly unknown[], named?: Record<string, unknown>): number {
+  const step = (shape.rowsPerStatement ?? 400) * shape.width;
+  let changes = 0;
+  for (let i = 0; i < values.length; i += step) {
+    const chunk = values.length <= step && i === 0 ? values : values.slice(i, i + step);
+    const stmt = statementFor(db, shape, chunk.length / shape.width);
+    changes += (named ? stmt.run(chunk as unknown[], named) : stmt.run(chunk as unknown[])).changes;
+  }
+  return changes;
 }

@@ -1,6 +1,6 @@
 import type { LocalDate, Resolution } from "../domain/types.js";
-import { insertMany } from "./bulk.js";
-import type { Db } from "./db.js";
+import { insertRows, type RowsInsert } from "./bulk.js";
+import { transactionOf, type Db } from "./db.js";
 
 /** What the store knows about one fetched local day. */
 export interface DayCoverage {
@@ -20,17 +20,20 @@ export function recordCoverage(
 ): void {
   if (days.length === 0) return;
   const values: unknown[] = [];
-  for (const d of days) values.push(meterId, resolution, d.day, d.complete ? 1 : 0, now);
-  db.transaction(() => {
-    // Multi-row upserts, applied row by row: a day listed twice keeps its last entry, as before.
-    insertMany(
-      db,
-      "INSERT INTO day_coverage (meter_id, resolution, day, complete, fetched_at)",
-      5,
-      values,
-      "ON CONFLICT(meter_id, resolution, day) DO UPDATE SET complete = excluded.complete, fetched_at = excluded.fetched_at",
-    );
-  })();
+  for (const d of days) values.push(d.day, d.complete ? 1 : 0);
+  // Multi-row upserts, applied row by row: a day listed twice keeps its last entry, as before.
+  transactionOf(db, insertCoverage)(db, values, { meter: meterId, resolution, now });
+}
+
+const COVERAGE_ROWS: RowsInsert = {
+  head: "INSERT INTO day_coverage (meter_id, resolution, day, complete, fetched_at)",
+  row: "(@meter, @resolution, ?, ?, @now)",
+  width: 2,
+  tail: "ON CONFLICT(meter_id, resolution, day) DO UPDATE SET complete = excluded.complete, fetched_at = excluded.fetched_at",
+};
+
+function insertCoverage(db: Db, values: readonly unknown[], named: Record<string, unknown>): void {
+  insertRows(db, COVERAGE_ROWS, values, named);
 }
 
 /** Coverage of a meter at `resolution` for days in [from, to) (ISO dates compare as strings). */

@@ -39,3 +39,19 @@ function migrate(db: Db): void {
     })();
   }
 }
+
+const transactions = new WeakMap<Db, Map<unknown, unknown>>();
+
+/**
+ * `db.transaction(fn)`, built once per database and function: better-sqlite3 builds a new wrapper
+ * (four variants and their properties) on every `db.transaction` call, which shows on paths run
+ * once per provider response. `fn` must be a module-level function (its identity is the key);
+ * calling the result inside another transaction runs it as a savepoint, as `db.transaction` does.
+ */
+export function transactionOf<A extends unknown[], R>(db: Db, fn: (...args: A) => R): (...args: A) => R {
+  let byFn = transactions.get(db);
+  if (!byFn) transactions.set(db, (byFn = new Map()));
+  let tx = byFn.get(fn) as ((...args: A) => R) | undefined;
+  if (!tx) byFn.set(fn, (tx = db.transaction(fn) as unknown as (...args: A) => R));
+  return tx;
+}

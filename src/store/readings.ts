@@ -1,7 +1,7 @@
 import type { Statement } from "better-sqlite3";
 import type { Reading } from "../domain/types.js";
-import { insertRows } from "./bulk.js";
-import type { Db } from "./db.js";
+import { insertRows, type RowsInsert } from "./bulk.js";
+import { transactionOf, type Db } from "./db.js";
 
 const HOUR = 3_600_000;
 
@@ -34,58 +34,60 @@ export interface UpsertResult {
  * negative points before they get here).
  */
 export function upsertReadings(db: Db, meterId: string, readings: readonly Reading[], now = Date.now()): UpsertResult {
+  if (readings.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+  return transactionOf(db, upsertInTransaction)(db, meterId, readings, now);
+}
+
+/** Same-quality batches bind start, duration and value per row; the rest once per statement. */
+const READINGS_ROWS: RowsInsert = {
+  head: "INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at)",
+  row: "(@meter, ?, ?, ?, @quality, @now)",
+  width: 3,
+  tail: `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
+         fetched_at = excluded.fetched_at`,
+};
+/** Batches mixing qualities bind the quality per row too. */
+const READINGS_ROWS_QUALITY: RowsInsert = { ...READINGS_ROWS, row: "(@meter, ?, ?, ?, ?, @now)", width: 4 };
+
+function upsertInTransaction(db: Db, meterId: string, readings: readonly Reading[], now: number): UpsertResult {
   const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-  if (readings.length === 0) return result;
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of readings) {
     if (r.start < lo) lo = r.start;
     if (r.start > hi) hi = r.start;
   }
-  db.transaction(() => {
-    // Read what the batch's span already holds once, write only new or changed readings.
-    const rows = cached(db, `SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start <= ?`)
-      .raw()
-      .all(meterId, lo, hi) as [number, number, number, string | null][];
-    const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
-    // Only start, duration and value vary per row; the meter and fetch time are bound once per
-    // statement, and so is the quality when the whole batch shares one (a provider response does).
-    const quality = readings[0]!.quality;
-    const sameQuality = readings.every((r) => r.quality === quality);
-    const width = sameQuality ? 3 : 4;
-    const writes: unknown[] = [];
-    let dirtyFirst = Infinity;
-    let dirtyLast = -Infinity;
-    for (const r of readings) {
-      const old = existing?.get(`${r.start}/${r.durationMs}`);
-      if (old && old[0] === r.value && old[1] === r.quality) {
-        result.unchanged++;
-        continue;
-      }
-      if (old) result.updated++;
-      else result.inserted++;
-      if (sameQuality) writes.push(r.start, r.durationMs, r.value);
-      else writes.push(r.start, r.durationMs, r.value, r.quality);
-      const first = Math.floor(r.start / HOUR) * HOUR;
-      const last = Math.ceil((r.start + r.durationMs) / HOUR) * HOUR - HOUR; // last hour it overlaps
-      if (last < first) continue; // zero length on the hour: no hour
-      if (first < dirtyFirst) dirtyFirst = first;
-      if (last > dirtyLast) dirtyLast = last;
+  // Read what the batch's span already holds once, write only new or changed readings.
+  const rows = cached(db, `SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start <= ?`)
+    .raw()
+    .all(meterId, lo, hi) as [number, number, number, string | null][];
+  const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
+  // Only start, duration and value vary per row; the meter and fetch time are bound once per
+  // statement, and so is the quality when the whole batch shares one (a provider response does).
+  const quality = readings[0]!.quality;
+  const sameQuality = readings.every((r) => r.quality === quality);
+  const writes: unknown[] = [];
+  let dirtyFirst = Infinity;
+  let dirtyLast = -Infinity;
+  for (const r of readings) {
+    const old = existing?.get(`${r.start}/${r.durationMs}`);
+    if (old && old[0] === r.value && old[1] === r.quality) {
+      result.unchanged++;
+      continue;
     }
-    insertRows(
-      db,
-      {
-        head: "INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at)",
-        row: sameQuality ? "(@meter, ?, ?, ?, @quality, @now)" : "(@meter, ?, ?, ?, ?, @now)",
-        width,
-        tail: `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
-         fetched_at = excluded.fetched_at`,
-        named: sameQuality ? { meter: meterId, quality: quality ?? null, now } : { meter: meterId, now },
-      },
-      writes,
-    );
-    if (dirtyFirst <= dirtyLast) markDirty(db, meterId, dirtyFirst, dirtyLast);
-  })();
+    if (old) result.updated++;
+    else result.inserted++;
+    if (sameQuality) writes.push(r.start, r.durationMs, r.value);
+    else writes.push(r.start, r.durationMs, r.value, r.quality);
+    const first = Math.floor(r.start / HOUR) * HOUR;
+    const last = Math.ceil((r.start + r.durationMs) / HOUR) * HOUR - HOUR; // last hour it overlaps
+    if (last < first) continue; // zero length on the hour: no hour
+    if (first < dirtyFirst) dirtyFirst = first;
+    if (last > dirtyLast) dirtyLast = last;
+  }
+  if (sameQuality) insertRows(db, READINGS_ROWS, writes, { meter: meterId, quality: quality ?? null, now });
+  else insertRows(db, READINGS_ROWS_QUALITY, writes, { meter: meterId, now });
+  if (dirtyFirst <= dirtyLast) markDirty(db, meterId, dirtyFirst, dirtyLast);
   return result;
 }
 

@@ -59,6 +59,18 @@ describe("upsertReadings", () => {
     expect(dirtyHours(db)).toEqual([utc("2026-01-15T11:00:00Z")]);
   });
 
+  it.each([
+    ["one quality", (_i: number) => "BRUT"],
+    ["mixed qualities", (i: number) => (i % 3 === 0 ? "CORRIGE" : i % 3 === 1 ? "BRUT" : null)],
+  ])("a batch bigger than one statement (1,001 readings, %s) is stored whole, with its fetch time", (_, quality) => {
+    const many = Array.from({ length: 1001 }, (_, i) => ({ ...hh("2026-01-01T00:00:00Z", i * 0.5), start: utc("2026-01-01T00:00:00Z") + i * HALF, quality: quality(i) }));
+    expect(upsertReadings(db, METER.id, many, 7)).toEqual({ inserted: 1001, updated: 0, unchanged: 0 });
+    expect(allReadings(db)).toEqual(many);
+    const fetched = db.prepare("SELECT DISTINCT fetched_at FROM readings").pluck().all();
+    expect(fetched).toEqual([7]);
+    expect(dirtyRange(db, METER.id)).toEqual({ first: many[0]!.start, last: many.at(-1)!.start });
+  });
+
   it("a changed quality alone counts as a correction", () => {
     upsertReadings(db, METER.id, batch, 5);
     expect(upsertReadings(db, METER.id, [{ ...batch[0]!, quality: "CORRIGE" }], 6)).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
