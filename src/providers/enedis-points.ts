@@ -124,13 +124,46 @@ function rawText(date: unknown): string {
   return typeof date === "string" ? date : JSON.stringify(date ?? null);
 }
 
+/**
+ * Instants already read (UTC ms), as a sorted list: a series comes in time order, so a new
+ * instant is nearly always after the last one (checked and appended in O(1), the numbers stored
+ * unboxed); an instant at or before the last is looked up by bisection and inserted in place.
+ */
+class SeenInstants {
+  private readonly list: number[] = [];
+
+  /** Index of the first element ≥ t. */
+  private lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.list[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  has(t: number): boolean {
+    const n = this.list.length;
+    if (n === 0 || t > this.list[n - 1]!) return false;
+    return this.list[this.lowerBound(t)] === t;
+  }
+
+  add(t: number): void {
+    const n = this.list.length;
+    if (n === 0 || t > this.list[n - 1]!) this.list.push(t);
+    else if (!this.has(t)) this.list.splice(this.lowerBound(t), 0, t);
+  }
+}
+
 /** Collects readings and rejected points of one series, point by point. */
 export class PointSink {
   readonly readings: Reading[] = [];
   readonly rejected: RejectedPoint[] = [];
   private readonly clock: ZoneClock;
   private resolver: FoldResolver;
-  private readonly taken = new Set<number>();
+  private readonly taken = new SeenInstants();
 
   constructor(private readonly opts: PointSinkOptions) {
     this.clock = zoneClock(opts.timezone);

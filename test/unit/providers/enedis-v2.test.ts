@@ -166,6 +166,29 @@ describe("parseEnedisV2 — points", () => {
     ]);
   });
 
+  it("an out-of-order series: an earlier new interval is kept, a repeat of any earlier one (not just the last) is rejected", () => {
+    const r = parseEnedisV2(
+      v2Body([
+        { v: "1000", d: "2026-01-10 01:00:00", p: "PT30M" },
+        { v: "1000", d: "2026-01-10 02:00:00", p: "PT30M" },
+        { v: "1000", d: "2026-01-10 03:00:00", p: "PT30M" },
+        { v: "2000", d: "2026-01-10 01:30:00", p: "PT30M" }, // new, between the first two
+        { v: "3000", d: "2026-01-10 02:00:00", p: "PT30M" }, // repeats the second
+        { v: "4000", d: "2026-01-10 01:30:00", p: "PT30M" }, // repeats the one inserted above
+        { v: "5000", d: "2026-01-10 00:30:00", p: "PT30M" }, // new, before them all
+      ]),
+      opts("load_curve"),
+    );
+    expect(r.readings.map((x) => [new Date(x.start).toISOString(), x.value])).toEqual([
+      ["2026-01-09T23:30:00.000Z", 500],
+      ["2026-01-10T00:30:00.000Z", 500],
+      ["2026-01-10T01:30:00.000Z", 500],
+      ["2026-01-10T00:00:00.000Z", 1000],
+      ["2026-01-09T23:00:00.000Z", 2500],
+    ]);
+    expect(r.rejected.map((x) => x.raw)).toEqual(["2026-01-10 02:00:00", "2026-01-10 01:30:00"]);
+  });
+
   it("accepts d with an ISO offset (exact instant, no zone guess)", () => {
     const r = parseEnedisV2(
       v2Body([
