@@ -16,7 +16,7 @@
  */
 import type { DailyMaxPower, FetchResult, Quality, Reading, RejectedPoint } from "../domain/types.js";
 import { ProviderError } from "../domain/errors.js";
-import { FoldResolver, naiveDate, parseLocalStamp, ZoneClock } from "./local-time.js";
+import { FoldResolver, naiveDate, parseLocalStamp, plainNaiveStamp, ZoneClock } from "./local-time.js";
 
 /**
  * Which end of its interval a curve stamp marks. `end`: Enedis direct and Conso API (`00:30`
@@ -228,8 +228,10 @@ export class PointSink {
    */
   curve(rawDate: unknown, rawValue: unknown, rawStep: unknown): void {
     const raw = rawText(rawDate);
-    const stamp = typeof rawDate === "string" ? parseLocalStamp(rawDate) : undefined;
-    if (!stamp?.hasTime) {
+    // The plain naive form without a LocalStamp object; anything else through parseLocalStamp.
+    const naive = typeof rawDate === "string" ? plainNaiveStamp(rawDate) : Number.NaN;
+    const stamp = Number.isNaN(naive) && typeof rawDate === "string" ? parseLocalStamp(rawDate) : undefined;
+    if (Number.isNaN(naive) && !stamp?.hasTime) {
       this.reject(raw, `date ${raw} is not a local date-time (YYYY-MM-DD HH:mm:ss)`);
       return;
     }
@@ -246,10 +248,10 @@ export class PointSink {
     const stepMs = minutes * MINUTE_MS;
     // Start stamps: add the step back in naive wall time (as the gateway subtracted it), then
     // resolve the END stamp like every other series; `start-instant` resolves the start itself.
-    const resolved =
-      this.opts.stamp === "start-instant"
-        ? this.resolver.resolve(stamp)
-        : this.resolver.resolve(this.opts.stamp === "start" ? { ...stamp, naiveMs: stamp.naiveMs + stepMs } : stamp);
+    const shift = this.opts.stamp === "start" ? stepMs : 0;
+    const resolved = stamp
+      ? this.resolver.resolve(shift ? { ...stamp, naiveMs: stamp.naiveMs + shift } : stamp)
+      : this.resolver.resolveNaive(naive + shift);
     const end = resolved === undefined ? undefined : this.opts.stamp === "start-instant" ? resolved + stepMs : resolved;
     if (end === undefined) {
       this.reject(raw, `date ${raw} does not exist in ${this.opts.timezone} (skipped by the DST change)`);

@@ -81,6 +81,25 @@ export function parseLocalStamp(s: string): LocalStamp | undefined {
   return undefined;
 }
 
+/**
+ * `parseLocalStamp(s)?.naiveMs` for exactly the form Enedis writes curve stamps in,
+ * `YYYY-MM-DD HH:MM:SS` (no offset, no fraction), without allocating a {@link LocalStamp}
+ * (one fewer object per point of a 3-year backfill). NaN for any other text, including every
+ * form `parseLocalStamp` reads otherwise: the caller then asks it.
+ */
+export function plainNaiveStamp(s: string): number {
+  if (s.length !== 19 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32) return Number.NaN;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return Number.NaN;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || !validDay(y, mo, d)) return Number.NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, sec);
+}
+
 /** Formats a naive epoch back as `YYYY-MM-DD`. */
 export function naiveDate(naiveMs: number): string {
   return new Date(naiveMs).toISOString().slice(0, 10);
@@ -249,16 +268,19 @@ export class FoldResolver {
 
   /** @returns the UTC instant, or undefined when the wall-clock time does not exist (spring gap). */
   resolve(stamp: LocalStamp): number | undefined {
-    let t: number | undefined;
-    if (stamp.offsetMin !== undefined) {
-      t = stamp.naiveMs - stamp.offsetMin * MINUTE_MS;
-    } else {
-      t = this.clock.single(stamp.naiveMs);
-      if (Number.isNaN(t)) {
-        const c = this.clock.candidates(stamp.naiveMs);
-        if (c.length === 0) return undefined;
-        t = c.length === 1 || c[0]! > this.last ? c[0]! : c[c.length - 1]!;
-      }
+    if (stamp.offsetMin === undefined) return this.resolveNaive(stamp.naiveMs);
+    const t = stamp.naiveMs - stamp.offsetMin * MINUTE_MS;
+    this.last = t;
+    return t;
+  }
+
+  /** {@link resolve} for a stamp without offset, given as its naive epoch (ms). */
+  resolveNaive(naiveMs: number): number | undefined {
+    let t = this.clock.single(naiveMs);
+    if (Number.isNaN(t)) {
+      const c = this.clock.candidates(naiveMs);
+      if (c.length === 0) return undefined;
+      t = c.length === 1 || c[0]! > this.last ? c[0]! : c[c.length - 1]!;
     }
     this.last = t;
     return t;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DateTime, IANAZone } from "luxon";
-import { FoldResolver, parseLocalStamp, ZoneClock } from "../../../src/providers/local-time.js";
+import { FoldResolver, parseLocalStamp, plainNaiveStamp, ZoneClock } from "../../../src/providers/local-time.js";
 import { parseDecimal } from "../../../src/providers/enedis-points.js";
 import { enedisV2Schema, parseEnedisV2 } from "../../../src/providers/enedis-v2.js";
 
@@ -103,5 +103,27 @@ describe("v2 envelope without zod for plain bodies", () => {
     expect(() => parseEnedisV2(badPoints, opts)).toThrow(/grandeur\.0\.points: Expected array, received object/);
     const thenable = { idPrm: "12345678901234", grandeur: [], then: () => 0, catch: () => 0 };
     expect(() => parseEnedisV2(thenable, opts)).toThrow(/Expected object, received promise/);
+  });
+});
+
+describe("plainNaiveStamp", () => {
+  it("equals parseLocalStamp on the plain YYYY-MM-DD HH:MM:SS form, NaN on everything else", () => {
+    const texts = [
+      "2026-10-25 02:30:00", "2024-02-29 23:59:59", "2026-01-01 00:00:00", // plain, valid
+      "2025-02-29 10:00:00", "2026-13-01 00:00:00", "2026-04-31 00:00:00", "2026-01-01 24:00:00", "2026-01-01 10:60:00",
+      "2026-01-01 10:00:60", "2026-01-01 1a:00:00", "2026/01/01 10:00:00", // plain length, impossible or unreadable
+      "2026-01-01T10:00:00", "2026-01-01 10:00", "2026-01-01", "2026-01-01 10:00:00Z", "2026-01-01T10:00:00+02:00",
+      "2026-01-01 10:00:00.5", " 2026-01-01 10:00:00", "", // other forms: for parseLocalStamp
+    ];
+    for (const s of texts) {
+      const full = parseLocalStamp(s);
+      const plain = s.length === 19 && s[10] === " " && full?.offsetMin === undefined ? full?.naiveMs : undefined;
+      expect(plainNaiveStamp(s), s).toBe(plain ?? Number.NaN);
+    }
+    // Every half-hour of a leap year reads the same both ways.
+    for (let t = Date.UTC(2024, 0, 1); t < Date.UTC(2025, 0, 1); t += 1_800_000) {
+      const s = new Date(t).toISOString().slice(0, 19).replace("T", " ");
+      expect(plainNaiveStamp(s)).toBe(t);
+    }
   });
 });
