@@ -42,7 +42,7 @@ afterAll(async () => {
 
 /** The last cumulative sum (kWh) of a statistic in the fake recorder. */
 function lastSum(kit: AccountsKit, id: string): number {
-  const rows = [...(kit.recorder.rows.get(id)?.values() ?? [])].sort((a, b) => a.start - b.start);
+  const rows = kit.recorder.rowsOf(id);
   return rows.at(-1)?.sum ?? NaN;
 }
 const servedKwh = (sim: ProviderSimulator) => sim.served().reduce((s, p) => s + p.wh, 0) / 1000;

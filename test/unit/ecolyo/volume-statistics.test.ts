@@ -59,7 +59,7 @@ describe("volume statistics", () => {
       const rec = fakeRecorder();
       const out = await writeStatistics(db, rec.conn, "2026.2.3", meter, meta, { log });
       expect(out.rowsSent).toBe(24 + 23 + 24);
-      const rows = [...(rec.rows.get(meta.statisticId)?.values() ?? [])].sort((a, b) => a.start - b.start);
+      const rows = rec.rowsOf(meta.statisticId);
       const perLocalDay = new Map<string, number>();
       let prev = 0;
       for (const r of rows) {

@@ -26,7 +26,7 @@ function halfHours(days: number): Reading[] {
 }
 
 function rowsOf(rec: ReturnType<typeof fakeRecorder>) {
-  return [...(rec.rows.get(statistic.statisticId)?.values() ?? [])].sort((a, b) => a.start - b.start);
+  return rec.rowsOf(statistic.statisticId);
 }
 
 describe("writeStatistics", () => {
@@ -130,7 +130,7 @@ describe("writeStatistics", () => {
     const rec = fakeRecorder();
     await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
     const written = rowsOf(rec).length;
-    rec.rows.clear(); // e.g. the user deleted the statistic, or HA's database was restored
+    rec.clear(); // e.g. the user deleted the statistic, or HA's database was restored
     const next: Reading = { start: START + 2 * 48 * 1_800_000, durationMs: 1_800_000, value: 500, quality: "BRUT" };
     upsertReadings(db, meter.id, [next]);
     const out = await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
@@ -147,8 +147,7 @@ describe("writeStatistics", () => {
     const before = rowsOf(rec);
     // Retention drops the first day from the store, then HA diverges (its last rows are lost).
     db.prepare("DELETE FROM readings WHERE start < ?").run(START + 24 * 3_600_000);
-    const table = rec.rows.get(statistic.statisticId)!;
-    for (const r of before.slice(-5)) table.delete(r.start);
+    rec.deleteRows(statistic.statisticId, before.slice(-5).map((r) => r.start));
     upsertReadings(db, meter.id, [{ start: START + 71 * 3_600_000, durationMs: 1_800_000, value: 300, quality: "BRUT" }]);
     await writeStatistics(db, rec.conn, "2025.4.4", meter, statistic, { log });
     const after = rowsOf(rec);
