@@ -115,22 +115,31 @@ export function readingsBetween(db: Db, meterId: string, from: number, to: numbe
 export type Energy = Pick<Reading, "start" | "durationMs" | "value">;
 
 /**
- * `readingsBetween` without the quality column (the statistics writer rebuilds a whole backfill
- * from these: one string fewer per reading to read out of SQLite). Same rows, same order.
+ * `readingsBetween` without the quality column: what the statistics writer rebuilds a whole
+ * backfill from. Same rows, same order. The rows cross from SQLite as three JSON arrays (start,
+ * duration, value) instead of one JS array per row: better-sqlite3's per-row cost is most of
+ * reading 50,000 readings, `JSON.parse` of a number array allocates nothing per number, and
+ * SQLite writes REALs with 17 significant digits (an exact round trip). The order is checked
+ * here, not assumed from SQLite's aggregate.
  */
 export function energyBetween(db: Db, meterId: string, from: number, to: number): Energy[] {
-  const rows = cached(
-    db,
-    `SELECT start, duration_ms, value FROM readings
-     WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
-  )
-    .raw()
-    .all(meterId, from - 25 * HOUR, to, from) as [number, number, number][];
-  const out: Energy[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    out[i] = { start: row[0], durationMs: row[1], value: row[2] };
+  const [starts, durations, values] = (
+    cached(
+      db,
+      `SELECT json_group_array(start), json_group_array(duration_ms), json_group_array(value) FROM (
+         SELECT start, duration_ms, value FROM readings
+         WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms)`,
+    )
+      .raw()
+      .get(meterId, from - 25 * HOUR, to, from) as [string, string, string]
+  ).map((json) => JSON.parse(json) as number[]) as [number[], number[], number[]];
+  const out: Energy[] = new Array(starts.length);
+  let ordered = true;
+  for (let i = 0; i < starts.length; i++) {
+    out[i] = { start: starts[i]!, durationMs: durations[i]!, value: values[i]! };
+    if (i > 0 && (starts[i]! < starts[i - 1]! || (starts[i] === starts[i - 1] && durations[i]! < durations[i - 1]!))) ordered = false;
   }
+  if (!ordered) out.sort((a, b) => a.start - b.start || a.durationMs - b.durationMs);
   return longestFirst(out);
 }
 

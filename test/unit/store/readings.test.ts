@@ -8,6 +8,7 @@ import {
   dirtyCount,
   dirtyRange,
   pruneReadings,
+  energyBetween,
   readingsBetween,
   readingsExtent,
   upsertReadings,
@@ -191,5 +192,22 @@ describe("reading queries and maintenance", () => {
     expect(pruneReadings(db, METER.id, utc("2026-01-15T12:00:00Z"))).toBe(2);
     expect(allReadings(db)).toEqual([rs[2]]);
     expect(pruneReadings(db, "other-meter", utc("2026-01-16T00:00:00Z"))).toBe(0);
+  });
+});
+
+describe("energyBetween", () => {
+  it("gives readingsBetween's rows and order without the quality, values exact to the last bit", () => {
+    const day = utc("2026-01-14T23:00:00Z");
+    const awkward = [0.1 + 0.2, 1 / 3, 123456.78901234567, 5e-324, 2 ** 52 + 0.5, 0];
+    upsertReadings(db, METER.id, [
+      ...awkward.map((value, i) => ({ start: day + i * HALF, durationMs: HALF, value, quality: "BRUT" })),
+      { start: day, durationMs: 24 * HOUR, value: 1 / 7, quality: null }, // shares its start with the first half-hour
+      { start: day + 24 * HOUR, durationMs: HOUR, value: 2 / 3, quality: null },
+    ]);
+    const expected = readingsBetween(db, METER.id, day, day + 48 * HOUR).map(({ start, durationMs, value }) => ({ start, durationMs, value }));
+    expect(expected[0]).toEqual({ start: day, durationMs: 24 * HOUR, value: 1 / 7 }); // longest first
+    expect(energyBetween(db, METER.id, day, day + 48 * HOUR)).toEqual(expected);
+    expect(energyBetween(db, METER.id, day + 2 * HALF, day + 3 * HALF).map((r) => r.value)).toEqual([1 / 7, awkward[2]]);
+    expect(energyBetween(db, METER.id, day + 100 * HOUR, day + 101 * HOUR)).toEqual([]);
   });
 });
