@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   upsertMeter(db, { id: PRM, provider: "conso_api", kind: "electricity", unit: "Wh", timezone: "Europe/Paris", name: "Linky" }, 0);
   const points = loadThreeYearSeries();
   const readings = points.filter((p) => p.wh !== null).map((p) => ({ start: p.start, durationMs: 1_800_000, value: p.wh!, quality: "BRUT" }));
-  upsertReadings(db, PRM, readings, 0);
+  upsertReadings(db, PRM, readings);
 
   const app = Fastify();
   await app.register(dashboardApi({ db, now: () => Date.parse("2009-01-01T12:00:00Z") }));

@@ -7,6 +7,7 @@ import { localDay } from "../analysis/days.js";
 import type { PeriodStatistics } from "../analysis/period-stats.js";
 import type { Meter } from "../domain/types.js";
 import type { Db } from "../store/db.js";
+import { readingsStarting } from "../store/readings.js";
 
 const BOM = "\uFEFF";
 
@@ -25,13 +26,9 @@ function line(cells: (string | number | null)[]): string {
  * `start_utc,end_utc,local_day,duration_minutes,value_<unit>,quality`. Values in the store unit.
  */
 export function readingsCsv(db: Db, meter: Meter, from: number, to: number): string {
-  const rows = db
-    .prepare(`SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start < ? ORDER BY start, duration_ms`)
-    .raw()
-    .iterate(meter.id, from, to) as IterableIterator<[number, number, number, string | null]>;
   let out = BOM + line(["start_utc", "end_utc", `local_day_${meter.timezone}`, "duration_minutes", `value_${meter.unit}`, "quality"]);
-  for (const [s, d, v, q] of rows) {
-    out += line([new Date(s).toISOString(), new Date(s + d).toISOString(), localDay(s, meter.timezone), d / 60_000, v, q]);
+  for (const r of readingsStarting(db, meter.id, from, to)) {
+    out += line([new Date(r.start).toISOString(), new Date(r.start + r.durationMs).toISOString(), localDay(r.start, meter.timezone), r.durationMs / 60_000, r.value, r.quality]);
   }
   return out;
 }

@@ -97,7 +97,7 @@ export async function importPortalFile(db: Db, meter: Meter, name: string, bytes
   if (curve.prm !== null && curve.prm !== prm) throw new ImportError(`${name}: the file is for PRM ${curve.prm}, not ${prm}`);
   const days = completeDays(curve.readings, meter.timezone);
   const result = db.transaction(() => {
-    const r = upsertReadings(db, meter.id, curve.readings, now);
+    const r = upsertReadings(db, meter.id, curve.readings);
     recordCoverage(db, meter.id, "load_curve", days.map((day) => ({ day, complete: true })), now);
     return r;
   })();

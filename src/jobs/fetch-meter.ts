@@ -151,7 +151,7 @@ export function storeFetched(db: Db, meter: Meter, range: FetchRange, readings: 
 }
 
 function storeInTransaction(db: Db, meter: Meter, range: FetchRange, readings: readonly Reading[], now: number): UpsertResult {
-  const up = upsertReadings(db, meter.id, readings, now);
+  const up = upsertReadings(db, meter.id, readings);
   recordCoverage(db, meter.id, range.resolution, dayCompleteness(readings, range, meter.timezone), now);
   return up;
 }

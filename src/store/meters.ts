@@ -25,6 +25,7 @@ export function upsertMeter(db: Db, meter: Meter, now = Date.now()): void {
     now,
   });
   db.prepare(`INSERT OR IGNORE INTO sync_state (meter_id) VALUES (?)`).run(meter.id);
+  db.prepare(`INSERT OR IGNORE INTO meter_keys (meter_id) VALUES (?)`).run(meter.id);
 }
 
 /** All meters, ordered by id; `usagePoint` and a `consumption` flow are left out when not set. */

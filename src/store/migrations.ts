@@ -4,7 +4,8 @@
  *
  * Units: instants are UTC epoch ms; reading values are in the meter's unit (Wh for electricity);
  * `statistic_rows` mirror what was written to Home Assistant, in Wh (HA receives kWh); since
- * migration 5 they are keyed by `statistic_ids.id`.
+ * migration 5 they are keyed by `statistic_ids.id`. Since migration 8 `readings` are keyed by
+ * `meter_keys.key` (`store/readings.ts` is the only code that reads or writes them).
  */
 export const MIGRATIONS: readonly string[] = [
   `
@@ -186,5 +187,30 @@ export const MIGRATIONS: readonly string[] = [
     module TEXT PRIMARY KEY,
     version INTEGER NOT NULL
   );
+  `,
+  // 8: readings keyed by a small integer per meter (meter_keys) instead of the meter id text in
+  // every row, and without fetched_at (never read: day_coverage keeps when each day was fetched).
+  // A reading row shrinks from ~49 to ~30 bytes: a 3-year backfill writes, commits and reads
+  // back ~40 % fewer pages. Deleting a meter still deletes its readings (meters → meter_keys →
+  // readings, both ON DELETE CASCADE).
+  `
+  CREATE TABLE meter_keys (
+    key INTEGER PRIMARY KEY,
+    meter_id TEXT NOT NULL UNIQUE REFERENCES meters(id) ON DELETE CASCADE
+  );
+  INSERT INTO meter_keys (meter_id) SELECT id FROM meters ORDER BY id;
+  CREATE TABLE readings_v8 (
+    meter INTEGER NOT NULL REFERENCES meter_keys(key) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    value REAL NOT NULL CHECK (value >= 0),
+    quality TEXT,
+    PRIMARY KEY (meter, start, duration_ms)
+  ) WITHOUT ROWID;
+  INSERT INTO readings_v8 (meter, start, duration_ms, value, quality)
+    SELECT k.key, r.start, r.duration_ms, r.value, r.quality FROM readings r JOIN meter_keys k ON k.meter_id = r.meter_id
+    ORDER BY k.key, r.start, r.duration_ms;
+  DROP TABLE readings;
+  ALTER TABLE readings_v8 RENAME TO readings;
   `,
 ];

@@ -33,23 +33,33 @@ export interface UpsertResult {
  * span grows to cover them), so the statistics writer rebuilds and diffs them. Values must be ≥ 0 (the table enforces it; providers reject
  * negative points before they get here).
  */
-export function upsertReadings(db: Db, meterId: string, readings: readonly Reading[], now = Date.now()): UpsertResult {
+export function upsertReadings(db: Db, meterId: string, readings: readonly Reading[]): UpsertResult {
   if (readings.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  return transactionOf(db, upsertInTransaction)(db, meterId, readings, now);
+  return transactionOf(db, upsertInTransaction)(db, meterId, readings);
 }
+
+/** A meter's key in `readings` (`meter_keys`, created by `upsertMeter`); throws for an unknown meter. */
+function meterKey(db: Db, meterId: string): number {
+  const key = cached(db, `SELECT key FROM meter_keys WHERE meter_id = ?`).pluck().get(meterId) as number | undefined;
+  if (key === undefined) throw new Error(`unknown meter ${JSON.stringify(meterId)}: store it with upsertMeter first`);
+  return key;
+}
+
+/** The `readings.meter` of the meter id bound here (NULL, so no row, for an unknown meter). */
+const KEY = `(SELECT key FROM meter_keys WHERE meter_id = ?)`;
 
 /** Same-quality batches bind start, duration and value per row; the rest once per statement. */
 const READINGS_ROWS: RowsInsert = {
-  head: "INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at)",
-  row: "(@meter, ?, ?, ?, @quality, @now)",
+  head: "INSERT INTO readings (meter, start, duration_ms, value, quality)",
+  row: "(@meter, ?, ?, ?, @quality)",
   width: 3,
-  tail: `ON CONFLICT(meter_id, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality,
-         fetched_at = excluded.fetched_at`,
+  tail: `ON CONFLICT(meter, start, duration_ms) DO UPDATE SET value = excluded.value, quality = excluded.quality`,
 };
 /** Batches mixing qualities bind the quality per row too. */
-const READINGS_ROWS_QUALITY: RowsInsert = { ...READINGS_ROWS, row: "(@meter, ?, ?, ?, ?, @now)", width: 4 };
+const READINGS_ROWS_QUALITY: RowsInsert = { ...READINGS_ROWS, row: "(@meter, ?, ?, ?, ?)", width: 4 };
 
-function upsertInTransaction(db: Db, meterId: string, readings: readonly Reading[], now: number): UpsertResult {
+function upsertInTransaction(db: Db, meterId: string, readings: readonly Reading[]): UpsertResult {
+  const key = meterKey(db, meterId);
   const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
   let lo = Infinity;
   let hi = -Infinity;
@@ -58,12 +68,12 @@ function upsertInTransaction(db: Db, meterId: string, readings: readonly Reading
     if (r.start > hi) hi = r.start;
   }
   // Read what the batch's span already holds once, write only new or changed readings.
-  const rows = cached(db, `SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start <= ?`)
+  const rows = cached(db, `SELECT start, duration_ms, value, quality FROM readings WHERE meter = ? AND start >= ? AND start <= ?`)
     .raw()
-    .all(meterId, lo, hi) as [number, number, number, string | null][];
+    .all(key, lo, hi) as [number, number, number, string | null][];
   const existing = rows.length ? new Map(rows.map(([s, d, v, q]) => [`${s}/${d}`, [v, q] as const])) : null;
-  // Only start, duration and value vary per row; the meter and fetch time are bound once per
-  // statement, and so is the quality when the whole batch shares one (a provider response does).
+  // Only start, duration and value vary per row; the meter is bound once per statement, and so is
+  // the quality when the whole batch shares one (a provider response does).
   const quality = readings[0]!.quality;
   const sameQuality = readings.every((r) => r.quality === quality);
   const writes: unknown[] = [];
@@ -85,8 +95,8 @@ function upsertInTransaction(db: Db, meterId: string, readings: readonly Reading
     if (first < dirtyFirst) dirtyFirst = first;
     if (last > dirtyLast) dirtyLast = last;
   }
-  if (sameQuality) insertRows(db, READINGS_ROWS, writes, { meter: meterId, quality: quality ?? null, now });
-  else insertRows(db, READINGS_ROWS_QUALITY, writes, { meter: meterId, now });
+  if (sameQuality) insertRows(db, READINGS_ROWS, writes, { meter: key, quality: quality ?? null });
+  else insertRows(db, READINGS_ROWS_QUALITY, writes, { meter: key });
   if (dirtyFirst <= dirtyLast) markDirty(db, meterId, dirtyFirst, dirtyLast);
   return result;
 }
@@ -99,7 +109,7 @@ export function readingsBetween(db: Db, meterId: string, from: number, to: numbe
   const rows = db
     .prepare(
       `SELECT start, duration_ms, value, quality FROM readings
-       WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
+       WHERE meter = ${KEY} AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms`,
     )
     .raw()
     .all(meterId, from - 25 * HOUR, to, from) as [number, number, number, string | null][];
@@ -109,6 +119,28 @@ export function readingsBetween(db: Db, meterId: string, from: number, to: numbe
     out[i] = { start, durationMs, value, quality };
   }
   return longestFirst(out);
+}
+
+/**
+ * Readings of a meter STARTING in [from, to) (UTC ms), ordered by start then duration (store
+ * order, unlike {@link readingsBetween}), optionally one page of them (`limit` rows after
+ * `offset`): what the API and the CSV export list.
+ */
+export function readingsStarting(db: Db, meterId: string, from: number, to: number, page?: { limit: number; offset: number }): Reading[] {
+  const sql = `SELECT start, duration_ms, value, quality FROM readings WHERE meter = ${KEY} AND start >= ? AND start < ?
+     ORDER BY start, duration_ms${page ? " LIMIT ? OFFSET ?" : ""}`;
+  const args: unknown[] = page ? [meterId, from, to, page.limit, page.offset] : [meterId, from, to];
+  return (cached(db, sql).raw().all(...args) as [number, number, number, string | null][]).map(([start, durationMs, value, quality]) => ({
+    start,
+    durationMs,
+    value,
+    quality,
+  }));
+}
+
+/** How many readings of a meter start in [from, to) (UTC ms). */
+export function countReadingsStarting(db: Db, meterId: string, from: number, to: number): number {
+  return cached(db, `SELECT COUNT(*) FROM readings WHERE meter = ${KEY} AND start >= ? AND start < ?`).pluck().get(meterId, from, to) as number;
 }
 
 /** A reading without its quality flag: what rebuilding hours and days needs. */
@@ -128,7 +160,7 @@ export function energyBetween(db: Db, meterId: string, from: number, to: number)
       db,
       `SELECT json_group_array(start), json_group_array(duration_ms), json_group_array(value) FROM (
          SELECT start, duration_ms, value FROM readings
-         WHERE meter_id = ? AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms)`,
+         WHERE meter = ${KEY} AND start > ? AND start < ? AND start + duration_ms > ? ORDER BY start, duration_ms)`,
     )
       .raw()
       .get(meterId, from - 25 * HOUR, to, from) as [string, string, string]
@@ -165,10 +197,10 @@ export function readingsExtent(db: Db, meterId: string): { first: number; last: 
   // MIN/MAX(start) are primary-key lookups; the last end is among readings starting within a day
   // (25 h) of the last start, so only those are scanned (not the whole history).
   // (Two statements: SQLite answers a lone MIN or MAX from the index, both at once by a scan.)
-  const first = cached(db, `SELECT MIN(start) FROM readings WHERE meter_id = ?`).pluck().get(meterId) as number | null;
-  const lastStart = cached(db, `SELECT MAX(start) FROM readings WHERE meter_id = ?`).pluck().get(meterId) as number | null;
+  const first = cached(db, `SELECT MIN(start) FROM readings WHERE meter = ${KEY}`).pluck().get(meterId) as number | null;
+  const lastStart = cached(db, `SELECT MAX(start) FROM readings WHERE meter = ${KEY}`).pluck().get(meterId) as number | null;
   if (first === null || lastStart === null) return null;
-  const last = cached(db, `SELECT MAX(start + duration_ms) FROM readings WHERE meter_id = ? AND start > ?`)
+  const last = cached(db, `SELECT MAX(start + duration_ms) FROM readings WHERE meter = ${KEY} AND start > ?`)
     .pluck()
     .get(meterId, lastStart - 25 * HOUR) as number;
   return { first, last };
@@ -182,14 +214,14 @@ export function readingsExtent(db: Db, meterId: string): { first: number; last: 
 export function deleteReadings(db: Db, meterId: string, from: number, to: number): number {
   return db.transaction(() => {
     const span = db
-      .prepare(`SELECT MIN(start) AS lo, MAX(start + duration_ms) AS hi FROM readings WHERE meter_id = ? AND start >= ? AND start < ?`)
+      .prepare(`SELECT MIN(start) AS lo, MAX(start + duration_ms) AS hi FROM readings WHERE meter = ${KEY} AND start >= ? AND start < ?`)
       .get(meterId, from, to) as { lo: number | null; hi: number | null };
     if (span.lo !== null && span.hi !== null) {
       const first = Math.floor(span.lo / HOUR) * HOUR;
       const last = Math.max(first, Math.ceil(span.hi / HOUR) * HOUR - HOUR);
       markDirty(db, meterId, first, last);
     }
-    return db.prepare(`DELETE FROM readings WHERE meter_id = ? AND start >= ? AND start < ?`).run(meterId, from, to)
+    return db.prepare(`DELETE FROM readings WHERE meter = ${KEY} AND start >= ? AND start < ?`).run(meterId, from, to)
       .changes;
   })();
 }
@@ -248,5 +280,5 @@ export function clearDirty(db: Db, meterId: string, lastHour: number): void {
 export function pruneReadings(db: Db, meterId: string, before: number): number {
   const dirty = dirtyRange(db, meterId);
   const cutoff = dirty ? Math.min(before, dirty.first) : before;
-  return db.prepare(`DELETE FROM readings WHERE meter_id = ? AND start + duration_ms <= ?`).run(meterId, cutoff).changes;
+  return db.prepare(`DELETE FROM readings WHERE meter = ${KEY} AND start + duration_ms <= ?`).run(meterId, cutoff).changes;
 }

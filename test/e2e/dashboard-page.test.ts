@@ -60,8 +60,8 @@ beforeAll(async () => {
   db = storeWith(points);
   upsertMeter(db, gas, 0);
   upsertMeter(db, water, 0);
-  upsertReadings(db, gas.id, dailyFrom(points, 0.2, 400), 0); // L per day (≈ 0.2 m³ per kWh of the day)
-  upsertReadings(db, water.id, dailyFrom(points, 0.02, 400), 0); // L per day
+  upsertReadings(db, gas.id, dailyFrom(points, 0.2, 400)); // L per day (≈ 0.2 m³ per kWh of the day)
+  upsertReadings(db, water.id, dailyFrom(points, 0.02, 400)); // L per day
   upsertAccount(db, { id: "conso_api_" + PRM, provider: "conso_api", label: `Conso API · ${PRM}`, status: "connected", detail: null, config: { consentExpiresAt: Date.parse("2027-06-01T00:00:00Z") } }, NOW);
   upsertAccount(db, { id: "cozy_alice.mycozy.cloud", provider: "cozy", label: "alice.mycozy.cloud", status: "expiring", detail: "consent ends in 5 days", config: {} }, NOW);
   app = Fastify();

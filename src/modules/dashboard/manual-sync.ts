@@ -71,7 +71,7 @@ export function createManualSync(deps: ManualSyncDeps): ManualSync {
         const before = gate.remaining();
         const result = await provider.fetch(meter, fetchRange, gate);
         requests += before - gate.remaining();
-        const stored = upsertReadings(deps.db, meter.id, result.readings, deps.now());
+        const stored = upsertReadings(deps.db, meter.id, result.readings);
         recordCoverage(deps.db, meter.id, "load_curve", dayCompleteness(result.readings, fetchRange, zone), deps.now());
         synced += stored.inserted + stored.updated;
         if (result.endOfHistory) break;

@@ -10,7 +10,7 @@ import { daysNeeded, periodStatistics, type PeriodStatistics } from "../../analy
 import type { Period } from "../../analysis/periods.js";
 import type { LocalDate, Meter, Severity } from "../../domain/types.js";
 import type { Db } from "../../store/db.js";
-import { energyBetween } from "../../store/readings.js";
+import { countReadingsStarting, energyBetween, readingsStarting } from "../../store/readings.js";
 import { cachedDays } from "./day-cache.js";
 import { displayUnit } from "./meter-lookup.js";
 
@@ -36,25 +36,17 @@ export interface ReadingsPage {
 
 /** Readings starting in [from, to) (UTC ms), page `page` (1-based) of `perPage` (≤ 1000). */
 export function readingsPage(db: Db, meter: Meter, from: number, to: number, page: number, perPage: number): ReadingsPage {
-  const total = (
-    db.prepare(`SELECT COUNT(*) AS n FROM readings WHERE meter_id = ? AND start >= ? AND start < ?`).get(meter.id, from, to) as { n: number }
-  ).n;
-  const rows = db
-    .prepare(
-      `SELECT start, duration_ms, value, quality FROM readings WHERE meter_id = ? AND start >= ? AND start < ?
-       ORDER BY start, duration_ms LIMIT ? OFFSET ?`,
-    )
-    .raw()
-    .all(meter.id, from, to, perPage, (page - 1) * perPage) as [number, number, number, string | null][];
+  const total = countReadingsStarting(db, meter.id, from, to);
+  const rows = readingsStarting(db, meter.id, from, to, { limit: perPage, offset: (page - 1) * perPage });
   return {
     meter_id: meter.id,
     unit: meter.unit,
-    readings: rows.map(([s, d, v, q]) => ({
-      start: new Date(s).toISOString(),
-      end: new Date(s + d).toISOString(),
-      duration_minutes: d / 60_000,
-      value: v,
-      quality: q,
+    readings: rows.map((r) => ({
+      start: new Date(r.start).toISOString(),
+      end: new Date(r.start + r.durationMs).toISOString(),
+      duration_minutes: r.durationMs / 60_000,
+      value: r.value,
+      quality: r.quality,
     })),
     pagination: { page, per_page: perPage, total, total_pages: Math.ceil(total / perPage) },
   };

@@ -104,7 +104,7 @@ describe("memoised day summaries", () => {
     const first = (await app.inject({ method: "GET", url })).json().data_points[0].value;
     expect((await app.inject({ method: "GET", url })).json().data_points[0].value).toBe(first);
     const p = december.find((x) => x.wh !== null && x.start >= Date.parse("2008-12-10T00:00:00Z"))!;
-    upsertReadings(db, PRM, [{ start: p.start, durationMs: 1_800_000, value: p.wh! + 1000, quality: "CORRIGE" }], 1);
+    upsertReadings(db, PRM, [{ start: p.start, durationMs: 1_800_000, value: p.wh! + 1000, quality: "CORRIGE" }]);
     expect((await app.inject({ method: "GET", url })).json().data_points[0].value).toBeCloseTo(first + 1, 9);
     deleteReadings(db, PRM, p.start, p.start + 1_800_000);
     expect((await app.inject({ method: "GET", url })).json().data_points[0].value).toBeCloseTo(first - p.wh! / 1000, 9);

@@ -36,7 +36,7 @@ export function toReadings(points: readonly HalfHourPoint[]): Reading[] {
 export function storeWith(points: readonly HalfHourPoint[], meter: Meter = LINKY): Db {
   const db = openStore(":memory:");
   upsertMeter(db, meter, 0);
-  upsertReadings(db, meter.id, toReadings(points), 0);
+  upsertReadings(db, meter.id, toReadings(points));
   return db;
 }
 

@@ -4,6 +4,7 @@ import { openStore } from "../../../src/store/db.js";
 import { getKv, setKv } from "../../../src/store/kv.js";
 import { listMeters, upsertMeter } from "../../../src/store/meters.js";
 import { MIGRATIONS } from "../../../src/store/migrations.js";
+import { readingsBetween, upsertReadings } from "../../../src/store/readings.js";
 import { firstMirrorStart, lastMirrorRow } from "../../../src/store/statistic-rows.js";
 import { METER, tempDir } from "./helpers.js";
 
@@ -108,12 +109,43 @@ describe("openStore", () => {
     db.close();
   });
 
+  it("migration 8 re-keys every meter's readings by number and drops fetched_at, values and qualities intact", () => {
+    const t = temp();
+    const path = t.file("energy.db");
+    const raw = new Database(path);
+    raw.pragma("foreign_keys = ON");
+    raw.transaction(() => {
+      for (let v = 0; v < 7; v++) raw.exec(MIGRATIONS[v]!);
+      raw.pragma("user_version = 7");
+    })();
+    const meter = raw.prepare(`INSERT INTO meters (id, provider, kind, unit, timezone, name, created_at) VALUES (?, 'x', 'electricity', 'Wh', 'Europe/Paris', 'm', 0)`);
+    meter.run("22222222222222");
+    meter.run(METER.id);
+    const reading = raw.prepare(`INSERT INTO readings (meter_id, start, duration_ms, value, quality, fetched_at) VALUES (?, ?, ?, ?, ?, 5)`);
+    reading.run(METER.id, 0, 1_800_000, 0.1 + 0.2, "BRUT");
+    reading.run(METER.id, 0, 86_400_000, 1 / 3, null);
+    reading.run("22222222222222", 1_800_000, 1_800_000, 7, "CORRIGE");
+    raw.close();
+    const db = openStore(path);
+    expect(db.prepare(`SELECT name FROM pragma_table_info('readings')`).pluck().all()).toEqual(["meter", "start", "duration_ms", "value", "quality"]);
+    expect(readingsBetween(db, METER.id, 0, 86_400_000)).toEqual([
+      { start: 0, durationMs: 86_400_000, value: 1 / 3, quality: null },
+      { start: 0, durationMs: 1_800_000, value: 0.1 + 0.2, quality: "BRUT" },
+    ]);
+    expect(readingsBetween(db, "22222222222222", 0, 86_400_000)).toEqual([{ start: 1_800_000, durationMs: 1_800_000, value: 7, quality: "CORRIGE" }]);
+    upsertReadings(db, "22222222222222", [{ start: 3_600_000, durationMs: 1_800_000, value: 8, quality: "CORRIGE" }]);
+    expect(readingsBetween(db, "22222222222222", 0, 86_400_000)).toHaveLength(2);
+    db.close();
+  });
+
   it("the meters table cascades a meter's data away", () => {
     const db = openStore(":memory:");
     upsertMeter(db, METER, 1);
-    db.prepare(`INSERT INTO readings VALUES (?, 0, 1800000, 1, NULL, 0)`).run(METER.id);
+    upsertReadings(db, METER.id, [{ start: 0, durationMs: 1_800_000, value: 1, quality: null }]);
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM readings`).get() as { n: number }).n).toBe(1);
     db.prepare(`DELETE FROM meters WHERE id = ?`).run(METER.id);
     expect((db.prepare(`SELECT COUNT(*) AS n FROM readings`).get() as { n: number }).n).toBe(0);
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM meter_keys`).get() as { n: number }).n).toBe(0);
     db.close();
   });
 });

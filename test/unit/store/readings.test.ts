@@ -37,25 +37,25 @@ describe("upsertReadings", () => {
   const batch = [hh("2026-01-15T10:00:00Z", 120), hh("2026-01-15T10:30:00Z", 80), hh("2026-01-15T11:00:00Z", 0)];
 
   it("inserts new readings and marks the UTC hours they touch dirty", () => {
-    expect(upsertReadings(db, METER.id, batch, 5)).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
+    expect(upsertReadings(db, METER.id, batch)).toEqual({ inserted: 3, updated: 0, unchanged: 0 });
     expect(allReadings(db)).toEqual(batch);
     expect(dirtyHours(db)).toEqual([utc("2026-01-15T10:00:00Z"), utc("2026-01-15T11:00:00Z")]);
   });
 
   it("the same readings twice → unchanged, no dirty hour", () => {
-    upsertReadings(db, METER.id, batch, 5);
+    upsertReadings(db, METER.id, batch);
     clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
-    expect(upsertReadings(db, METER.id, batch.map((r) => ({ ...r })), 6)).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
+    expect(upsertReadings(db, METER.id, batch.map((r) => ({ ...r })))).toEqual({ inserted: 0, updated: 0, unchanged: 3 });
     expect(dirtyCount(db, METER.id)).toBe(0);
     expect(dirtyRange(db, METER.id)).toBeNull();
     expect(allReadings(db)).toEqual(batch);
   });
 
   it("a corrected value replaces the old one and dirties only its hours", () => {
-    upsertReadings(db, METER.id, batch, 5);
+    upsertReadings(db, METER.id, batch);
     clearDirty(db, METER.id, Number.MAX_SAFE_INTEGER);
     const corrected = hh("2026-01-15T11:00:00Z", 42, "CORRIGE");
-    expect(upsertReadings(db, METER.id, [batch[0]!, corrected], 6)).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
+    expect(upsertReadings(db, METER.id, [batch[0]!, corrected])).toEqual({ inserted: 0, updated: 1, unchanged: 1 });
     expect(allReadings(db)).toEqual([batch[0], batch[1], corrected]);
     expect(dirtyHours(db)).toEqual([utc("2026-01-15T11:00:00Z")]);
   });
@@ -63,18 +63,21 @@ describe("upsertReadings", () => {
   it.each([
     ["one quality", (_i: number) => "BRUT"],
     ["mixed qualities", (i: number) => (i % 3 === 0 ? "CORRIGE" : i % 3 === 1 ? "BRUT" : null)],
-  ])("a batch bigger than one statement (1,001 readings, %s) is stored whole, with its fetch time", (_, quality) => {
+  ])("a batch bigger than one statement (1,001 readings, %s) is stored whole", (_, quality) => {
     const many = Array.from({ length: 1001 }, (_, i) => ({ ...hh("2026-01-01T00:00:00Z", i * 0.5), start: utc("2026-01-01T00:00:00Z") + i * HALF, quality: quality(i) }));
-    expect(upsertReadings(db, METER.id, many, 7)).toEqual({ inserted: 1001, updated: 0, unchanged: 0 });
+    expect(upsertReadings(db, METER.id, many)).toEqual({ inserted: 1001, updated: 0, unchanged: 0 });
     expect(allReadings(db)).toEqual(many);
-    const fetched = db.prepare("SELECT DISTINCT fetched_at FROM readings").pluck().all();
-    expect(fetched).toEqual([7]);
     expect(dirtyRange(db, METER.id)).toEqual({ first: many[0]!.start, last: many.at(-1)!.start });
   });
 
+  it("refuses readings of a meter the store does not know, naming it", () => {
+    expect(() => upsertReadings(db, "99999999999999", batch)).toThrow(/unknown meter "99999999999999"/);
+    expect(allReadings(db)).toEqual([]);
+  });
+
   it("a changed quality alone counts as a correction", () => {
-    upsertReadings(db, METER.id, batch, 5);
-    expect(upsertReadings(db, METER.id, [{ ...batch[0]!, quality: "CORRIGE" }], 6)).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
+    upsertReadings(db, METER.id, batch);
+    expect(upsertReadings(db, METER.id, [{ ...batch[0]!, quality: "CORRIGE" }])).toEqual({ inserted: 0, updated: 1, unchanged: 0 });
   });
 
   it.each([
@@ -110,9 +113,6 @@ describe("upsertReadings", () => {
     expect(dirtyCount(db, METER.id)).toBe(0);
   });
 
-  it("readings of an unknown meter are refused (foreign key)", () => {
-    expect(() => upsertReadings(db, "99999999999999", batch)).toThrow(/FOREIGN KEY/i);
-  });
 });
 
 describe("reading queries and maintenance", () => {
