@@ -18,7 +18,6 @@ import { EventBus } from "./modules/events.js";
 import type { Module, ModuleContext, ModuleHealth } from "./modules/module.js";
 import { createSchedulerService, type SchedulerService } from "./modules/scheduler-service.js";
 import { createWebRoutes } from "./modules/web-routes.js";
-import { defaultModules } from "./modules/catalog.js";
 import { TokenVault } from "./auth/token-vault.js";
 import { loadOrCreateVaultKey } from "./auth/vault-key.js";
 import type { ProviderRuntimeOptions } from "./providers/index.js";
@@ -203,6 +202,10 @@ export async function runService(optionsPath?: string): Promise<number> {
   const settings = settingsOrExit(optionsPath);
   if (typeof settings === "number") return settings;
   const log = createLogger(settings.logLevel);
+  // The service's other modules (accounts, dashboard, Ecolyo, Tado, the web server…) are imported
+  // here, not at the top: `sync --once` runs the Linky module alone and should not load them
+  // (importing dist/main.js: 82.7 → 69.0 MB RSS without them).
+  const { defaultModules } = await import("./modules/catalog.js");
   const app = await startApp(settings, { log, waitForHomeAssistant: true, extraModules: await defaultModules(settings) });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
