@@ -7,7 +7,7 @@
  * HA's).
  *
  * Each run is a fresh Node process (cold JIT, fresh heap, as the CLI's cycle is); the table gives
- * the median of `BENCH_RUNS` runs (default 5) and the min–max spread.
+ * the median of `BENCH_RUNS` runs (default 9) and the min–max spread.
  *
  *   npm run bench            prints a Markdown table (copied into bench/README.md)
  *   BENCH_RUNS=1 npm run bench
@@ -219,7 +219,7 @@ function table(runs: RunResult[]): string {
 if (process.env.BENCH_CHILD === "1") {
   process.stdout.write(JSON.stringify(await runOnce()));
 } else {
-  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+  const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 9));
   const results: RunResult[] = [];
   for (let i = 0; i < runs; i++) {
     const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {

@@ -20,19 +20,25 @@ function offsetMs(zone: string, t: number): number {
   return Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!, +m[4]!, +m[5]!, +m[6]!) - whole;
 }
 
-const LAST_OFFSET = new Map<string, number>();
+/** Per zone, the last midnight `plainMidnight` accepted and its offset. */
+const LAST_MIDNIGHT = new Map<string, { t: number; offset: number }>();
 const THREE_HOURS = 3 * 3_600_000;
 
 /**
  * `naive` (the day's midnight as if UTC) minus `offset` when that offset holds from 3 h before to
  * 3 h after that instant: then the local midnight exists, is unique, and is that instant. Undefined
  * when a DST change is near (the caller asks luxon, whose choice in a repeated midnight is kept).
+ * Right after the previous day's midnight was accepted with the same offset, the offset is known
+ * to hold 3 h after it, so one probe 3 h after this midnight covers the 24 h between (a zone never
+ * changes offset and back within a day: the assumption `providers/local-time.ts` makes too).
  */
 function plainMidnight(zone: string, naive: number, offset: number | undefined): number | undefined {
   if (offset === undefined) return undefined;
   const t = naive - offset;
-  if (offsetMs(zone, t - THREE_HOURS) !== offset || offsetMs(zone, t + THREE_HOURS) !== offset) return undefined;
-  LAST_OFFSET.set(zone, offset);
+  const last = LAST_MIDNIGHT.get(zone);
+  const before = last !== undefined && last.offset === offset && t - last.t === DAY_MS ? true : offsetMs(zone, t - THREE_HOURS) === offset;
+  if (!before || offsetMs(zone, t + THREE_HOURS) !== offset) return undefined;
+  LAST_MIDNIGHT.set(zone, { t, offset });
   return t;
 }
 
@@ -53,7 +59,7 @@ export function dayStart(day: LocalDate, zone: string): number {
     // A real calendar date (Date.UTC rolls 30 February over to March).
     if (new Date(naive).toISOString().slice(0, 10) === day) {
       try {
-        t = plainMidnight(zone, naive, LAST_OFFSET.get(zone)) ?? plainMidnight(zone, naive, offsetMs(zone, naive));
+        t = plainMidnight(zone, naive, LAST_MIDNIGHT.get(zone)?.offset) ?? plainMidnight(zone, naive, offsetMs(zone, naive));
       } catch {
         /* unknown zone: luxon says why below */
       }
