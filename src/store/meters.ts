@@ -3,8 +3,9 @@ import type { Db } from "./db.js";
 
 /**
  * Inserts or updates a meter (keyed by `meter.id`: the PRM for a Linky consumption series,
- * `<prm>_production` for its production series) and creates its sync_state row. Changing a
- * meter's provider keeps its readings: they are facts about the meter.
+ * `<prm>_production` for its production series) and creates its sync_state row and its key in
+ * `readings` (`meter_keys`). Changing a meter's provider keeps its readings: they are facts
+ * about the meter.
  */
 export function upsertMeter(db: Db, meter: Meter, now = Date.now()): void {
   db.prepare(
