@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { GRID_METER_PROVIDERS } from "./domain/meter-providers.js";
 import type { ProviderId } from "./domain/types.js";
 
 /** Log levels, named as in the add-on option (`warning`, not `warn`). */
@@ -12,7 +13,7 @@ export const PRODUCTION_MODES = ["auto", "on", "off"] as const;
 
 const meterOption = z
   .object({
-    provider: z.enum(["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect", "ores"]),
+    provider: z.enum(GRID_METER_PROVIDERS),
     prm: z
       .string({
         invalid_type_error: "must be the 14-digit PRM written in quotes (e.g. \"01234567890123\"): unquoted, YAML reads it as a number and drops leading zeros",

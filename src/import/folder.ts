@@ -12,7 +12,8 @@ import { join } from "node:path";
 import type { Meter } from "../domain/types.js";
 import type { Db } from "../store/db.js";
 import { listMeters } from "../store/meters.js";
-import { ENEDIS_PROVIDERS, ImportError, importPortalFile, parsePortalFile, type ImportOutcome } from "./import-file.js";
+import { isEnedisProvider } from "../domain/meter-providers.js";
+import { ImportError, importPortalFile, parsePortalFile, type ImportOutcome } from "./import-file.js";
 
 /** The import folder for a run mode (see the file comment). */
 export function importFolder(mode: "addon" | "standalone", dataDir: string): string {
@@ -24,7 +25,7 @@ export type ScanEntry = { file: string; ok: true; outcome: ImportOutcome } | { f
 
 /** The meter a file belongs to: its PRM's consumption series, or the only Linky meter. */
 function meterFor(db: Db, prm: string | null): Meter {
-  const meters = listMeters(db).filter((m) => m.kind === "electricity" && ENEDIS_PROVIDERS.includes(m.provider) && (m.flow ?? "consumption") === "consumption");
+  const meters = listMeters(db).filter((m) => m.kind === "electricity" && isEnedisProvider(m.provider) && (m.flow ?? "consumption") === "consumption");
   if (prm) {
     const m = meters.find((x) => (x.usagePoint ?? x.id) === prm);
     if (!m) throw new ImportError(`no meter with PRM ${prm} is configured`);

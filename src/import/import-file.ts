@@ -9,6 +9,7 @@
  */
 import readXlsxFile from "read-excel-file/node";
 import { addDays, dayStart, localDay } from "../analysis/days.js";
+import { isEnedisProvider } from "../domain/meter-providers.js";
 import type { LocalDate, Meter } from "../domain/types.js";
 import { recordCoverage } from "../store/coverage.js";
 import type { Db } from "../store/db.js";
@@ -27,9 +28,6 @@ export interface ImportOutcome extends UpsertResult {
   first: string | null;
   last: string | null;
 }
-
-/** Providers of Linky meters (the usage points an Enedis portal export can belong to). */
-export const ENEDIS_PROVIDERS: readonly Meter["provider"][] = ["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect"];
 
 /** The format of a file by its first bytes (an XLSX is a ZIP: `PK\x03\x04`), else by its name. */
 export function formatOf(name: string, bytes: Buffer): "csv" | "xlsx" {
@@ -91,7 +89,7 @@ function completeDays(readings: PortalCurve["readings"], zone: string): LocalDat
  */
 export async function importPortalFile(db: Db, meter: Meter, name: string, bytes: Buffer, now: number): Promise<ImportOutcome> {
   if (meter.kind !== "electricity") throw new ImportError(`${name}: an Enedis load curve is electricity; meter ${meter.id} measures ${meter.kind}`);
-  if (!ENEDIS_PROVIDERS.includes(meter.provider)) throw new ImportError(`${name}: an Enedis portal export belongs to a Linky meter; ${meter.id} comes from ${meter.provider}`);
+  if (!isEnedisProvider(meter.provider)) throw new ImportError(`${name}: an Enedis portal export belongs to a Linky meter; ${meter.id} comes from ${meter.provider}`);
   const curve = await parsePortalFile(name, bytes, meter.timezone);
   const prm = meter.usagePoint ?? meter.id.replace(/_production$/, "");
   if (curve.prm !== null && curve.prm !== prm) throw new ImportError(`${name}: the file is for PRM ${curve.prm}, not ${prm}`);

@@ -7,6 +7,7 @@
  * writer), or through an injected `sync` (tests).
  */
 import type { FastifyInstance } from "fastify";
+import { isGridMeterProvider, statisticSource } from "../../domain/meter-providers.js";
 import type { Meter } from "../../domain/types.js";
 import { statisticId, type StatisticMeta } from "../../homeassistant/statistics.js";
 import { importFolder, scanImportFolder } from "../../import/folder.js";
@@ -27,19 +28,15 @@ export interface DashboardOptions {
   scanIntervalMs?: number;
 }
 
-/** Providers of Linky / Ores meter series (the energy module's), whose statistics this module may write. */
-const LINKY_PROVIDERS: readonly Meter["provider"][] = ["conso_api", "myelectricaldata", "myelectricaldata_legacy", "enedis_data_connect", "ores"];
-
 /**
  * The HA statistic a Linky meter series writes (the energy module's rule:
  * `energy_bridge:<linky|ores>_<prm>_<flow>`, kWh), or null for other meters (their module writes them).
  */
 export function statisticOf(meter: Meter): StatisticMeta | null {
-  if (meter.kind !== "electricity" || !LINKY_PROVIDERS.includes(meter.provider)) return null;
+  if (meter.kind !== "electricity" || !isGridMeterProvider(meter.provider)) return null;
   const flow = meter.flow ?? "consumption";
   const prm = meter.usagePoint ?? meter.id.replace(/_production$/, "");
-  const source = meter.provider === "ores" ? "ores" : "linky";
-  return { statisticId: statisticId(source, prm, flow), name: `${meter.name} ${flow}`, unit: "kWh", unitClass: "energy" };
+  return { statisticId: statisticId(statisticSource(meter.provider), prm, flow), name: `${meter.name} ${flow}`, unit: "kWh", unitClass: "energy" };
 }
 
 /** See the file comment. */

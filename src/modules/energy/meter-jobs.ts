@@ -3,6 +3,7 @@
  * meter and, unless `production: off`, one production job for the same usage point; one provider
  * per meter and one request gate per gateway (shared by the meters behind it).
  */
+import { statisticSource } from "../../domain/meter-providers.js";
 import type { Meter, Provider, RequestGate } from "../../domain/types.js";
 import { statisticId } from "../../homeassistant/statistics.js";
 import type { MeterJob } from "../../jobs/sync-meter.js";
@@ -21,11 +22,6 @@ export function meterFromSettings(m: MeterSettings, provider: Provider): Meter {
 /** The Meter record of the production series of the same usage point (id `<prm>_production`). */
 export function productionMeterFromSettings(m: MeterSettings, provider: Provider): Meter {
   return { ...meterFromSettings(m, provider), id: `${m.prm}_production`, usagePoint: m.prm, flow: "production" };
-}
-
-/** The `<provider>` part of a meter's statistic ids: `ores` for Ores meters, `linky` for every Enedis path. */
-function statisticProvider(m: MeterSettings): string {
-  return m.provider === "ores" ? "ores" : "linky";
 }
 
 /**
@@ -75,7 +71,7 @@ export function buildMeterJobs(
       meter,
       provider,
       gate,
-      statistic: { statisticId: statisticId(statisticProvider(m), m.prm, "consumption"), name: `${m.name} consumption`, unit: "kWh", unitClass: "energy" },
+      statistic: { statisticId: statisticId(statisticSource(m.provider), m.prm, "consumption"), name: `${m.name} consumption`, unit: "kWh", unitClass: "energy" },
     };
     if (m.production === "off" || !provider.capabilities.flows.includes("production")) return [consumption];
     const production = productionMeterFromSettings(m, provider);
@@ -87,7 +83,7 @@ export function buildMeterJobs(
         provider,
         gate,
         productionMode: m.production,
-        statistic: { statisticId: statisticId(statisticProvider(m), m.prm, "production"), name: `${m.name} production`, unit: "kWh", unitClass: "energy" },
+        statistic: { statisticId: statisticId(statisticSource(m.provider), m.prm, "production"), name: `${m.name} production`, unit: "kWh", unitClass: "energy" },
       },
     ];
   });
