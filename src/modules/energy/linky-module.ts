@@ -30,7 +30,6 @@ export class LinkyModule implements Module {
   /** Jobs of meters that come from accounts, by account id. */
   private accountJobs = new Map<string, MeterJob[]>();
   private offAccounts: (() => void)[] = [];
-  private adhoc: Promise<unknown> = Promise.resolve();
   private lock: Promise<unknown> = Promise.resolve();
   /** The first sync of a meter connected from the page (resolves when it finished); tests await it. */
   firstSync: Promise<unknown> = Promise.resolve();
@@ -148,7 +147,7 @@ export class LinkyModule implements Module {
     this.ensureSchedule(false);
     if (jobs.length === 0) return;
     ctx.log.info(`account ${accountId} connected: first sync of ${jobs.map((j) => j.meter.id).join(", ")}`);
-    this.firstSync = this.adhoc = this.exclusive(() => this.runJobs(jobs)).catch((err: Error) => ctx.log.error(`first sync of account ${accountId} failed: ${err.message}`));
+    this.firstSync = this.exclusive(() => this.runJobs(jobs)).catch((err: Error) => ctx.log.error(`first sync of account ${accountId} failed: ${err.message}`));
     await this.firstSync;
   }
 
@@ -226,7 +225,7 @@ export class LinkyModule implements Module {
     this.offReady?.();
     for (const off of this.offAccounts) off();
     this.offAccounts = [];
-    await this.adhoc.catch(() => undefined);
+    await this.firstSync; // never rejects: its failure is logged
     // The root stops the shared scheduler (waiting for a running cycle); nothing else to release.
   }
 
