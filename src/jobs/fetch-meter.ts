@@ -170,7 +170,7 @@ export function dayCompleteness(readings: readonly Reading[], range: FetchRange,
   let k = 0; // readings come in time order: the day of the previous one is tried first
   for (const r of readings) {
     if (!(r.start >= bounds[k]! && r.start < bounds[k + 1]!)) {
-      k = dayIndex(bounds, r.start);
+      k = bounds.findIndex((b, i) => i < days.length && r.start >= b && r.start < bounds[i + 1]!);
       if (k < 0) {
         k = 0;
         continue;
@@ -181,19 +181,6 @@ export function dayCompleteness(readings: readonly Reading[], range: FetchRange,
   }
   const byDay = isDaily(range.resolution);
   return days.map((day, i) => ({ day, complete: byDay ? daily[i]! : covered[i]! >= bounds[i + 1]! - bounds[i]! }));
-}
-
-/** Index k with bounds[k] ≤ t < bounds[k + 1] (bounds ascending), or −1 outside. */
-function dayIndex(bounds: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = bounds.length - 1;
-  if (!(t >= bounds[0]! && t < bounds[hi]!)) return -1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (t < bounds[mid]!) hi = mid;
-    else lo = mid;
-  }
-  return lo;
 }
 
 const isDaily = (r: Resolution) => r === "daily";
