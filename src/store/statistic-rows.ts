@@ -5,7 +5,7 @@
  * pass starts at a local midnight and needs only the row just before it, to check that HA still
  * holds that sum and to continue from it. That is 1 row a day instead of 24.
  */
-import type { Statement } from "better-sqlite3";
+import { insertRows, type RowsInsert } from "./bulk.js";
 import type { Db } from "./db.js";
 
 /** A statistic row as last written to Home Assistant (Wh; HA receives kWh). */
@@ -43,21 +43,7 @@ export function firstMirrorStart(db: Db, statisticId: string): number | null {
   return row.s;
 }
 
-/** Rows per multi-row INSERT (4 values each: well under SQLite's 32,766 variables). */
-const CHUNK = 500;
-const inserts = new WeakMap<Db, Map<number, Statement>>();
-
-/** The cached `INSERT … VALUES (?, ?, ?, ?), …` of `rows` rows. */
-function insertStatement(db: Db, rows: number): Statement {
-  let byRows = inserts.get(db);
-  if (!byRows) inserts.set(db, (byRows = new Map()));
-  let stmt = byRows.get(rows);
-  if (!stmt) {
-    stmt = db.prepare(`INSERT INTO statistic_rows (statistic, start, state_wh, sum_wh) VALUES ${Array(rows).fill("(?, ?, ?, ?)").join(", ")}`);
-    byRows.set(rows, stmt);
-  }
-  return stmt;
-}
+const MIRROR_ROWS: RowsInsert = { head: "INSERT INTO statistic_rows (statistic, start, state_wh, sum_wh)", row: "(@key, ?, ?, ?)", width: 3 };
 
 /**
  * Replaces the mirror of `statisticId` from `from` (UTC ms) onward with `rows` (one transaction):
@@ -68,19 +54,8 @@ export function replaceMirrorFrom(db: Db, statisticId: string, from: number, row
     db.prepare(`INSERT OR IGNORE INTO statistic_ids (statistic_id) VALUES (?)`).run(statisticId);
     const key = (db.prepare(`SELECT id FROM statistic_ids WHERE statistic_id = ?`).get(statisticId) as { id: number }).id;
     db.prepare(`DELETE FROM statistic_rows WHERE statistic = ? AND start >= ?`).run(key, from);
-    // One multi-row statement per chunk of rows, values flattened without an array per row.
-    const values: unknown[] = new Array(Math.min(rows.length, CHUNK) * 4);
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const n = Math.min(CHUNK, rows.length - i);
-      if (values.length !== n * 4) values.length = n * 4;
-      for (let j = 0, k = 0; j < n; j++) {
-        const r = rows[i + j]!;
-        values[k++] = key;
-        values[k++] = r.start;
-        values[k++] = r.stateWh;
-        values[k++] = r.sumWh;
-      }
-      insertStatement(db, n).run(values);
-    }
+    const values: number[] = [];
+    for (const r of rows) values.push(r.start, r.stateWh, r.sumWh);
+    insertRows(db, MIRROR_ROWS, values, { key });
   })();
 }
