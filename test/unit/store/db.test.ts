@@ -22,6 +22,17 @@ function temp() {
   return t;
 }
 
+/** A store file at schema version `version` (migrations 1…version applied, foreign keys on), as an older add-on left it. */
+function storeAtVersion(path: string, version: number): Database.Database {
+  const raw = new Database(path);
+  raw.pragma("foreign_keys = ON");
+  raw.transaction(() => {
+    for (let v = 0; v < version; v++) raw.exec(MIGRATIONS[v]!);
+    raw.pragma(`user_version = ${version}`);
+  })();
+  return raw;
+}
+
 describe("openStore", () => {
   it("opens :memory:, runs every migration and sets user_version", () => {
     const db = openStore(":memory:");
@@ -71,12 +82,7 @@ describe("openStore", () => {
   it("migration 4 carries a store's dirty hours over as one dirty span per meter", () => {
     const t = temp();
     const path = t.file("energy.db");
-    const raw = new Database(path);
-    raw.pragma("foreign_keys = ON");
-    raw.transaction(() => {
-      for (let v = 0; v < 3; v++) raw.exec(MIGRATIONS[v]!);
-      raw.pragma("user_version = 3");
-    })();
+    const raw = storeAtVersion(path, 3);
     raw.prepare(`INSERT INTO meters (id, provider, kind, unit, timezone, name, created_at) VALUES (?, 'x', 'electricity', 'Wh', 'Europe/Paris', 'm', 0)`).run(METER.id);
     for (const h of [7_200_000, 3_600_000, 36_000_000]) raw.prepare(`INSERT INTO dirty_hours VALUES (?, ?)`).run(METER.id, h);
     raw.close();
@@ -91,11 +97,7 @@ describe("openStore", () => {
   it("migration 5 keeps the mirror of written rows (now keyed by statistic number)", () => {
     const t = temp();
     const path = t.file("energy.db");
-    const raw = new Database(path);
-    raw.transaction(() => {
-      for (let v = 0; v < 4; v++) raw.exec(MIGRATIONS[v]!);
-      raw.pragma("user_version = 4");
-    })();
+    const raw = storeAtVersion(path, 4);
     const ins = raw.prepare(`INSERT INTO statistic_rows (statistic_id, start, state_wh, sum_wh) VALUES (?, ?, ?, ?)`);
     ins.run("energy_bridge:b", 3_600_000, 5, 15);
     ins.run("energy_bridge:a", 0, 1, 1);
@@ -112,12 +114,7 @@ describe("openStore", () => {
   it("migration 8 re-keys every meter's readings by number and drops fetched_at, values and qualities intact", () => {
     const t = temp();
     const path = t.file("energy.db");
-    const raw = new Database(path);
-    raw.pragma("foreign_keys = ON");
-    raw.transaction(() => {
-      for (let v = 0; v < 7; v++) raw.exec(MIGRATIONS[v]!);
-      raw.pragma("user_version = 7");
-    })();
+    const raw = storeAtVersion(path, 7);
     const meter = raw.prepare(`INSERT INTO meters (id, provider, kind, unit, timezone, name, created_at) VALUES (?, 'x', 'electricity', 'Wh', 'Europe/Paris', 'm', 0)`);
     meter.run("22222222222222");
     meter.run(METER.id);
