@@ -178,7 +178,13 @@ function configurationYaml(port: number, extraConfig?: string): string {
     logger: {
       default: "warning",
       // Known, harmless noise on this minimal install: no libturbojpeg, no isal/zlib-ng.
-      logs: { "homeassistant.components.camera.img_util": "critical", aiohttp_fast_zlib: "error" },
+      logs: {
+        "homeassistant.components.camera.img_util": "critical",
+        aiohttp_fast_zlib: "error",
+        // EB_HA_DEBUG=homeassistant.components.mqtt,… : those loggers at debug (with EB_KEEP_HA=1,
+        // read them afterwards in <configDir>/home-assistant.log).
+        ...Object.fromEntries((process.env.EB_HA_DEBUG ?? "").split(",").filter(Boolean).map((l) => [l.trim(), "debug"])),
+      },
     },
   };
   return (

@@ -11,6 +11,7 @@ import { connectHomeAssistant, type HaLink } from "../../src/homeassistant/conne
 import { statisticId } from "../../src/homeassistant/statistics.js";
 import { getAccount } from "../../src/store/accounts.js";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { startProviderSimulator, ENEDIS_ERRORS, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { haRows } from "../helpers/service-fixture.js";
@@ -25,6 +26,7 @@ const NOTIFICATION = `energy_bridge_account_enedis_data_connect_${PRM}`;
 
 describeWithHA("accounts in Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let link: HaLink;
   let direct: ProviderSimulator;
   let consent: EnedisConsentSimulator;

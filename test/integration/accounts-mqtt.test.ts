@@ -12,6 +12,7 @@ import type { HaLink } from "../../src/homeassistant/connection.js";
 import { EntityPublisher } from "../../src/homeassistant/entities/publisher.js";
 import { mqttEntitySink } from "../../src/homeassistant/entities/sink.js";
 import { haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { addMqttIntegration, withBirth } from "../helpers/ha-mqtt.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { waitFor } from "../helpers/wait.js";
@@ -23,6 +24,7 @@ const DEVICE = `account_conso_api_${PRM}`;
 describeWithMosquitto("account health through MQTT discovery", () => {
   let broker: MosquittoBroker;
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let link: HaLink;
   let pub: EntityPublisher;
   let kit: AccountsKit;

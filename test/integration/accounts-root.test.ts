@@ -16,6 +16,7 @@ import { defaultModules } from "../../src/modules/catalog.js";
 import { statisticId } from "../../src/homeassistant/statistics.js";
 import type { Settings } from "../../src/settings.js";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { freePort } from "../helpers/ports.js";
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
@@ -29,6 +30,7 @@ const SECRET = "web-secret-for-the-root-test";
 
 describeWithHA("the service connects an Enedis consent from its page", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let direct: ProviderSimulator;
   let consent: EnedisConsentSimulator;
   let app: App;

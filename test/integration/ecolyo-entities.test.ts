@@ -17,6 +17,7 @@ import type { Settings } from "../../src/settings.js";
 import { upsertAccount } from "../../src/store/accounts.js";
 import { openStore } from "../../src/store/db.js";
 import { startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { addMqttIntegration, withBirth } from "../helpers/ha-mqtt.js";
 import { haState, mqttEntities } from "../helpers/ha-registry.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
@@ -28,6 +29,7 @@ import { haSettings } from "../helpers/service-fixture.js";
 describeWithMosquitto("Ecolyo entities through MQTT discovery in a real Home Assistant", () => {
   let broker: MosquittoBroker;
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let sim: CozySimulator;
   let app: App;
   let settings: Settings;

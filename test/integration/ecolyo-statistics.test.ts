@@ -19,6 +19,7 @@ import { startApp, type App } from "../../src/main.js";
 import { EcolyoModule } from "../../src/modules/ecolyo/ecolyo-module.js";
 import type { Settings } from "../../src/settings.js";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { continuityErrors, haSettings } from "../helpers/service-fixture.js";
 import { ecolyoDocsFromData, type EcolyoSimDoc } from "../helpers/simulator/cozy-data.js";
 import { startCozySimulator, type CozySimulator } from "../helpers/simulator/cozy.js";
@@ -30,6 +31,7 @@ const UNITS = { electricity: { energy: "kWh" }, gas: { energy: "kWh" }, water: {
 
 describeWithHA("Ecolyo electricity, gas and water in a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let sim: CozySimulator;
   let app: App;
   let ecolyo: EcolyoModule;

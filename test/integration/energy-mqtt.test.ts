@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DateTime } from "luxon";
 import { describeWithHA, haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { addMqttIntegration, withBirth } from "../helpers/ha-mqtt.js";
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
@@ -42,6 +43,7 @@ describeWithMosquitto(
   () => {
     let broker: MosquittoBroker;
     let ha: HomeAssistantInstance;
+    printHaLogOnFailure(() => ha);
     let sim: ProviderSimulator;
     let link: HaLink;
     let entryId: string;

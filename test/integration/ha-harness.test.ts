@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectHomeAssistant, HomeAssistantConnectionError, type HaLink } from "../../src/homeassistant/connection.js";
 import { describeWithHA, HA_VERSION, HA_VERSIONS, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 
 const waitUntil = async (cond: () => boolean, timeoutMs: number, what: string) => {
   const end = Date.now() + timeoutMs;
@@ -12,6 +13,7 @@ const waitUntil = async (cond: () => boolean, timeoutMs: number, what: string) =
 
 describeWithHA("HA harness + connection against a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let link: HaLink | undefined;
   let ready = 0;
   let disconnected = 0;

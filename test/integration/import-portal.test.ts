@@ -22,6 +22,7 @@ import { deleteReadings, dirtyRange, readingsBetween } from "../../src/store/rea
 import { loadHalfHourSeries, SCEAUX_2008_30MIN, type HalfHourPoint } from "../helpers/dataset.js";
 import { waitFor } from "../helpers/wait.js";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { continuityErrors, haRows, testService, testSettings, type Service } from "../helpers/service-fixture.js";
 import { portalCsv, portalXlsx } from "../unit/import/portal-fixture.js";
@@ -33,6 +34,7 @@ const inGap = (t: number, g: readonly [number, number]) => t >= g[0] && t < g[1]
 
 describeWithHA("portal imports fill gaps in a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let sim: ProviderSimulator;
   let service: Service & { dispose(): void };
   let module: DashboardModule;

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DateTime } from "luxon";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { loadHalfHourSeries, loadThreeYearSeries, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { solarSeries } from "../helpers/solar.js";
@@ -34,6 +35,7 @@ const mismatches = (want: Map<string, number>, got: Map<string, number>) =>
 
 describeWithHA("Linky on Enedis mesure synchrone v2 (real Home Assistant)", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   const clock = Date.now();
   const cutoff = DateTime.fromMillis(clock, { zone: ZONE }).startOf("day").toMillis();
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DateTime } from "luxon";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { loadHalfHourSeries, REPO_ROOT, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { haRows, testService, testSettings } from "../helpers/service-fixture.js";
@@ -37,6 +38,7 @@ const ZONE = "Europe/Paris";
 
 describeWithHA("Linky entities, events and automations in a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let sim: ProviderSimulator;
   let service: Service & { dispose(): void };
   let clock: number;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DateTime } from "luxon";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { startProviderSimulator, type ProviderSimulator } from "../helpers/provider-simulator.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { continuityErrors, haRows, testService, testSettings, whPerParisDay } from "../helpers/service-fixture.js";
@@ -18,6 +19,7 @@ const ZONE = "Europe/Paris";
 
 describeWithHA("Linky statistics in a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let sim: ProviderSimulator;
   let service: Service & { dispose(): void };
   let clock: number;

@@ -11,6 +11,7 @@
 import mqtt from "mqtt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { addMqttIntegration, withBirth } from "../helpers/ha-mqtt.js";
 import type { HaLink } from "../../src/homeassistant/connection.js";
@@ -41,6 +42,7 @@ const ZONE_ENTITIES: EntitySpec[] = [
 describeWithMosquitto("generic MQTT discovery devices in a real Home Assistant", () => {
   let broker: MosquittoBroker;
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let link: HaLink;
   let pub: EntityPublisher;
   let sink: DeviceSink;
@@ -96,9 +98,16 @@ describeWithMosquitto("generic MQTT discovery devices in a real Home Assistant",
   });
 
   it("registers every entity with our unique ids under one device whose parent is the home device", async () => {
-    const entities = await waitFor("the zone's entities in the registry", async () => {
-      const e = await ours();
-      return e.length >= ZONE_ENTITIES.length ? e : null;
+    let seen: RegEntity[] = [];
+    const entities = await waitFor(
+      "the zone's entities in the registry",
+      async () => {
+        seen = await ours();
+        return seen.length >= ZONE_ENTITIES.length ? seen : null;
+      },
+      60_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; registered: ${seen.map((e) => e.entity_id).join(", ") || "none"}`);
     });
     expect(entities.map((e) => e.entity_id).sort()).toEqual(
       [

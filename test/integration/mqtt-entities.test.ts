@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeWithHA, haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { addMqttIntegration, withBirth } from "../helpers/ha-mqtt.js";
 import type { HaLink } from "../../src/homeassistant/connection.js";
@@ -117,6 +118,7 @@ describeWithMosquitto(
   () => {
     let broker: MosquittoBroker;
     let ha: HomeAssistantInstance;
+    printHaLogOnFailure(() => ha);
     let link: HaLink;
     let entryId: string;
     let pub: EntityPublisher;

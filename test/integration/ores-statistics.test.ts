@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DateTime } from "luxon";
 import { describeWithHA, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../helpers/dataset.js";
 import { continuityErrors, haRows, testService, testSettings, type Service } from "../helpers/service-fixture.js";
 import type { ProviderSimulator } from "../helpers/provider-simulator.js";
@@ -17,6 +18,7 @@ const ZONE = "Europe/Brussels";
 
 describeWithHA("Ores annex C load curves in a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let sim: OresSimulator;
   let service: Service & { dispose(): void };
   const clock = Date.now();

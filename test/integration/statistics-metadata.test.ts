@@ -13,6 +13,7 @@ import { connectHomeAssistant, haVersionAtLeast, type HaLink } from "../../src/h
 import { importMetadata, importRows, waitForRow, type StatisticMeta } from "../../src/homeassistant/statistics.js";
 import { addGridConsumption, energyIssuesFor } from "../../src/homeassistant/energy-prefs.js";
 import { describeWithHA, HA_VERSION, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 
 const HOUR = 3_600_000;
 
@@ -43,6 +44,7 @@ const GAS: StatisticMeta = {
 
 describeWithHA("statistics metadata shape in a real Home Assistant", () => {
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let link: HaLink;
   const newShape = haVersionAtLeast(HA_VERSION, 2025, 11);
 

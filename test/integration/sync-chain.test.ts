@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callService } from "home-assistant-js-websocket";
 import { describeWithHA, haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { addMqttIntegration } from "../helpers/ha-mqtt.js";
 import { freePort } from "../helpers/ports.js";
@@ -61,6 +62,7 @@ describeWithMosquitto(
   "Three real Home Assistant instances in a mirror ring",
   () => {
     const nodes: Node[] = [];
+    printHaLogOnFailure(() => nodes.map((n) => n.ha));
     const mirrored = (from: Node, entityId: string) => `${entityId.split(".")[0]}.energy_bridge_${deviceKeyFor(from.id)}_${entityKeyFor(entityId)}`;
     let onB = "";
     let onC = "";

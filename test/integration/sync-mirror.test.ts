@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { callService, type HassEvent } from "home-assistant-js-websocket";
 import { describeWithHA, haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { addMqttIntegration } from "../helpers/ha-mqtt.js";
 import { freePort } from "../helpers/ports.js";
@@ -115,6 +116,7 @@ describeWithMosquitto(
     let broker: MosquittoBroker;
     let haS: HomeAssistantInstance;
     let haC: HomeAssistantInstance;
+    printHaLogOnFailure(() => [haS, haC]);
     let linkS: HaLink;
     let linkC: HaLink;
     let proxy: TcpProxy;

@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { haWs, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
+import { printHaLogOnFailure } from "../helpers/ha-failure-log.js";
 import { describeWithMosquitto, startMosquitto, type MosquittoBroker } from "../helpers/mosquitto.js";
 import { addMqttIntegration, withBirth } from "../helpers/ha-mqtt.js";
 import type { HaLink } from "../../src/homeassistant/connection.js";
@@ -45,6 +46,7 @@ const entityId = (zoneId: number, kind: string) => `sensor.energy_bridge_tado_${
 describeWithMosquitto("Tado zones through MQTT discovery in a real Home Assistant", () => {
   let broker: MosquittoBroker;
   let ha: HomeAssistantInstance;
+  printHaLogOnFailure(() => ha);
   let link: HaLink;
   let pub: EntityPublisher;
   let sim: TadoSimulator;
