@@ -9,14 +9,12 @@
 import { addDays, today as todayIn } from "../../analysis/days.js";
 import { ProviderError } from "../../domain/errors.js";
 import type { LocalDate, Meter } from "../../domain/types.js";
-import { dayCompleteness } from "../../jobs/fetch-meter.js";
+import { storeFetched } from "../../jobs/fetch-meter.js";
 import { chunkNewestFirst } from "../../jobs/plan-requests.js";
 import type { Logger } from "../../log.js";
 import { createProvider, type ProviderRuntimeOptions } from "../../providers/index.js";
 import type { Settings } from "../../settings.js";
-import { recordCoverage } from "../../store/coverage.js";
 import type { Db } from "../../store/db.js";
-import { upsertReadings } from "../../store/readings.js";
 import { createRequestGate, effectiveDailyBudget, gatewayBudgetKey } from "../../store/request-budget.js";
 import type { ManualSync, SyncReport } from "./api.js";
 import { ApiError } from "./meter-lookup.js";
@@ -71,8 +69,8 @@ export function createManualSync(deps: ManualSyncDeps): ManualSync {
         const before = gate.remaining();
         const result = await provider.fetch(meter, fetchRange, gate);
         requests += before - gate.remaining();
-        const stored = upsertReadings(deps.db, meter.id, result.readings);
-        recordCoverage(deps.db, meter.id, "load_curve", dayCompleteness(result.readings, fetchRange, zone), deps.now());
+        // Readings and their day coverage in one transaction, as the scheduled fetch does.
+        const stored = storeFetched(deps.db, meter, fetchRange, result.readings, deps.now());
         synced += stored.inserted + stored.updated;
         if (result.endOfHistory) break;
       } catch (err) {

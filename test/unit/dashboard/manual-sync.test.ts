@@ -14,6 +14,7 @@ import type { ModuleContext } from "../../../src/modules/module.js";
 import { createWebRoutes } from "../../../src/modules/web-routes.js";
 import { openStore, type Db } from "../../../src/store/db.js";
 import { upsertMeter } from "../../../src/store/meters.js";
+import { coverageBetween } from "../../../src/store/coverage.js";
 import { readingsBetween } from "../../../src/store/readings.js";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN } from "../../helpers/dataset.js";
 import { startProviderSimulator, type ProviderSimulator } from "../../helpers/provider-simulator.js";
@@ -64,6 +65,16 @@ describe("manual sync of a range", () => {
     expect(res.json().message).toMatch(/2 request\(s\)/);
     const stored = readingsBetween(db, sim.prm, lo, today.toMillis());
     expect(stored.map((r) => [r.start, r.value])).toEqual(served.map((p) => [p.start, p.wh]));
+    // Each of the 14 local days is recorded as covered (complete when the simulator served all of it),
+    // so the scheduled cycle does not fetch them again.
+    const coverage = coverageBetween(db, sim.prm, "load_curve", from, to);
+    expect([...coverage.keys()].sort()).toEqual(Array.from({ length: 14 }, (_, i) => today.minus({ days: 14 - i }).toISODate()!));
+    for (const [day, c] of coverage) {
+      const dayLo = DateTime.fromISO(day, { zone: ZONE }).toMillis();
+      const dayHi = DateTime.fromISO(day, { zone: ZONE }).plus({ days: 1 }).toMillis();
+      const points = served.filter((p) => p.start >= dayLo && p.start < dayHi);
+      expect(c.complete, day).toBe(points.length === (dayHi - dayLo) / 1_800_000);
+    }
     // Again: the same requests are spent (it is a refetch), nothing new is stored.
     const again = await app.inject({ method: "POST", url: `/api/meters/${sim.prm}/sync`, payload: { from, to } });
     expect(again.json()).toMatchObject({ requests_made: 2, synced_readings: 0, requests_left_today: 496 });
