@@ -12,7 +12,7 @@
  * persistence true
  * persistence_location <dir>/
  * autosave_interval 1
- * log_dest stdout
+ * log_dest stderr                 # unbuffered: the harness waits for the "running" line
  * user <current user>             # when root: stay root instead of switching to `mosquitto`
  * ```
  */
@@ -97,6 +97,9 @@ const live = new Set<ChildProcess>();
 let hook = false;
 
 
+/** The line Mosquitto 2 logs once its listeners are bound (`mosquitto version 2.0.11 running`). */
+const RUNNING = /mosquitto version \S+ running/;
+
 function accepts(port: number): Promise<boolean> {
   return new Promise((res) => {
     const s = createConnection({ host: "127.0.0.1", port });
@@ -109,7 +112,9 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /**
- * Starts Mosquitto (see the module docstring). Resolves when the port accepts TCP connections.
+ * Starts Mosquitto (see the module docstring). Resolves when it has logged `running` and the port
+ * accepts TCP connections; a free port taken by someone else before the bind is replaced (up to
+ * two retries, not with `opts.port`).
  * @throws Error with the broker's log when it is missing, exits early or is not up within 10 s.
  */
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<MosquittoBroker> {
@@ -123,8 +128,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     });
   }
   const dir = mkdtempSync(join(tmpdir(), "eb-mosquitto-"));
-  const port = opts.port ?? (await freePort());
-  const lines = [`listener ${port} 127.0.0.1`];
+  let port = opts.port ?? (await freePort());
+  const lines: string[] = [];
   if (opts.users) {
     const passwd = join(dir, "passwd");
     writeFileSync(passwd, Object.entries(opts.users).map(([u, p]) => `${u}:${p}`).join("\n") + "\n", { mode: 0o600 });
@@ -137,16 +142,19 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   }
   if (opts.persistence === false) lines.push("persistence false");
   else lines.push("persistence true", `persistence_location ${dir}/`, "autosave_interval 1");
-  lines.push("log_dest stdout", "log_type error", "log_type warning", "log_type notice", "log_type information");
+  // stderr: unbuffered, so the "running" line arrives when it is written (stdout to a pipe is block-buffered).
+  lines.push("log_dest stderr", "log_type error", "log_type warning", "log_type notice", "log_type information");
   if (process.getuid?.() === 0) lines.push("user root");
   else lines.push(`user ${userInfo().username}`);
   const conf = join(dir, "mosquitto.conf");
-  writeFileSync(conf, lines.join("\n") + "\n");
+  const writeConf = () => writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...lines].join("\n") + "\n");
+  writeConf();
 
   let out = "";
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const spawnIt = async () => {
+    const from = out.length;
     const c = spawn(binary, ["-c", conf], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
     child = c;
     live.add(c);
@@ -164,7 +172,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (gone) throw new Error(`mosquitto exited at start:\n${out}`);
-      if (await accepts(port)) return;
+      // Its own "running" line first: something else may already listen on the port (another
+      // test's server that took it after freePort released it), and would accept the probe.
+      if (RUNNING.test(out.slice(from)) && (await accepts(port))) return;
       if (Date.now() > deadline) throw new Error(`mosquitto did not accept connections on ${port} within 10 s:\n${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -177,12 +187,22 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     await exited;
     clearTimeout(t);
   };
-  try {
-    await spawnIt();
-  } catch (err) {
-    await kill();
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await spawnIt();
+      break;
+    } catch (err) {
+      await kill();
+      // The free port was taken between freePort() and the bind: take another one (twice at most).
+      if (opts.port === undefined && attempt < 3 && /Address already in use/.test(out)) {
+        port = await freePort();
+        writeConf();
+        out += `\n[harness] port taken; retrying on ${port}\n`;
+        continue;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
   }
   return {
     host: "127.0.0.1",
