@@ -138,8 +138,12 @@ export interface StartOptions {
   completeOnboarding?: boolean;
 }
 
-/** Log lines that mean HA will not run as configured (recovery mode binds 0.0.0.0:8123!). */
-const FATAL_LINES = [/Failed to parse configuration\.yaml/, /recovery mode/i, /Unable to set up core integrations/];
+/**
+ * Log lines that mean HA will not run as configured (recovery mode binds 0.0.0.0:8123!). A port
+ * taken by another server (HA's http component logs it and runs on without HTTP) would otherwise
+ * have the harness talk to that server instead.
+ */
+const FATAL_LINES = [/Failed to parse configuration\.yaml/, /recovery mode/i, /Unable to set up core integrations/, /Failed to create HTTP server at port/];
 const SETUP_ERROR_LINES = [/Invalid config for /, /Setup failed for /];
 
 const liveChildren = new Set<ChildProcess>();

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectHomeAssistant, HomeAssistantConnectionError, type HaLink } from "../../src/homeassistant/connection.js";
 import { describeWithHA, HA_VERSION, HA_VERSIONS, startHomeAssistant, type HomeAssistantInstance } from "../helpers/ha-harness.js";
@@ -27,6 +28,18 @@ describeWithHA("HA harness + connection against a real Home Assistant", () => {
     link?.close();
     await ha?.stop();
   });
+
+  it("refuses to start on a port another server already listens on, quoting HA's log line", async () => {
+    // Without this, the harness would poll the other server and, for a harness HA there, use it.
+    const squatter = createServer((sock) => sock.destroy());
+    await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", r));
+    try {
+      const port = (squatter.address() as { port: number }).port;
+      await expect(startHomeAssistant({ port })).rejects.toThrow(new RegExp(`Failed to create HTTP server at port ${port}`));
+    } finally {
+      squatter.close();
+    }
+  }, 180_000);
 
   it("gives a working admin long-lived token (REST /api/config)", async () => {
     const res = await fetch(`${ha.url}/api/config`, { headers: { authorization: `Bearer ${ha.token}` } });
