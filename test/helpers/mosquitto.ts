@@ -188,13 +188,14 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     clearTimeout(t);
   };
   for (let attempt = 1; ; attempt++) {
+    const attemptLog = out.length;
     try {
       await spawnIt();
       break;
     } catch (err) {
       await kill();
       // The free port was taken between freePort() and the bind: take another one (twice at most).
-      if (opts.port === undefined && attempt < 3 && /Address already in use/.test(out)) {
+      if (opts.port === undefined && attempt < 3 && /Address already in use/.test(out.slice(attemptLog))) {
         port = await freePort();
         writeConf();
         out += `\n[harness] port taken; retrying on ${port}\n`;
