@@ -28,6 +28,7 @@ import { writeStatistics } from "../src/jobs/write-statistics.js";
 import { updateAnomalies } from "../src/jobs/detect-anomalies.js";
 import { createLogger } from "../src/log.js";
 import type { Meter } from "../src/domain/types.js";
+import { median } from "./median.js";
 
 const ZONE = "Europe/Paris";
 const HALF_HOUR = 1_800_000;
@@ -178,12 +179,6 @@ async function runOnce(): Promise<RunResult> {
     dailyMs: t2 - t1,
   };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function table(runs: RunResult[]): string {
   const pick = (f: (r: RunResult) => number) => runs.map(f);

@@ -21,6 +21,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadHalfHourSeries, SCEAUX_2008_30MIN, type HalfHourPoint } from "../test/helpers/dataset.js";
 import { startProviderSimulator } from "../test/helpers/provider-simulator.js";
+import { median } from "./median.js";
 
 type Harness = typeof import("../test/helpers/ha-harness.js");
 
@@ -144,12 +145,6 @@ async function oneRun(h: Harness, cli: string): Promise<{ backfill: CycleResult;
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const cli = resolve(process.env.EB_CLI ?? "bin/energy-bridge.js");
 if (!existsSync(cli)) throw new Error(`${cli} does not exist`);

@@ -17,6 +17,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { median } from "./median.js";
 
 /** The fields of one backfill run (`BENCH_CHILD=1` output) that are compared; ms and bytes. */
 interface RunFigures {
@@ -38,12 +39,6 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} (in ${cwd}) exited ${r.status}: ${(r.stderr || r.stdout).slice(-2000)}`);
   return r.stdout;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** One backfill run of the build in `cwd` (a fresh node process, as `npm run bench:backfill`). */
 function backfillOnce(cwd: string): RunFigures {
